@@ -1,0 +1,24 @@
+"""Install picoos: `pip install .` (metadata lives in pyproject.toml).
+
+The board profiles live in the top-level `boards/` folder of the repository
+and are installed inside the package as `picoos.boards`, so a node finds its
+pin maps without the source tree.
+"""
+from setuptools import setup
+
+setup(
+    packages=[
+        "picoos",
+        "picoos.kernel",
+        "picoos.drivers",
+        "picoos.drivers.gpio",
+        "picoos.net",
+        "picoos.dist",
+        "picoos.boards",
+    ],
+    package_dir={"picoos.boards": "boards"},
+    package_data={
+        "picoos.boards": ["*.json"],
+        "picoos.dist": ["static/*"],
+    },
+)

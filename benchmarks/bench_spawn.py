@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Spawn and complete many trivial tasks: how cheap is a task's whole life?
+
+A parent task spawns N trivial tasks (default 100,000) one after another and
+waits until the last of them has finished; the figure is N divided by the
+time from the first spawn to the parent waking after the last completion
+(tasks/s, median over several repetitions, each repetition a fresh kernel or
+loop). Every framework runs in its own fresh process.
+
+Why it matters: picoos programs (and the dist layer's job runners) create a
+task per request or per job; the cost of creating, first-running and
+retiring a task bounds how fast they can go. Goal: picoos >= 3x pycos and
+>= 1.5x asyncio+uvloop.
+
+The children do no work and never block; each bumps a shared counter and
+the last one wakes the parent (a message for picoos/pycos, a future for
+asyncio). All frameworks time from inside the running kernel/loop with
+time.perf_counter(), so start-up and shut-down are not counted.
+
+    python benchmarks/bench_spawn.py [--quick] [--n N] [--repeat R]
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Dict
+
+from _common import Bench, fmt_rate, fmt_ratio, median
+
+FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
+
+
+def _kernel_tasks(mod: Any, params: Dict[str, Any]) -> Dict[str, Any]:
+    """Shared body for picoos and pycos: the API is the same."""
+    n = params["n"]
+
+    def child(state):
+        state[0] += 1
+        if state[0] == n:
+            state[1].send(None)
+        return
+        yield  # unreachable: makes this a generator function, as Task requires
+
+    def main(task=None):
+        task = task if task is not None else mod.Pycos.cur_task()
+        state = [0, task]
+        t0 = time.perf_counter()
+        for _ in range(n):
+            mod.Task(child, state)
+        yield task.receive()
+        elapsed = time.perf_counter() - t0
+        if state[0] != n:
+            raise RuntimeError("%d of %d children ran" % (state[0], n))
+        return elapsed
+
+    times = []
+    for _ in range(params["repeat"]):
+        if mod.__name__ == "picoos":
+            times.append(mod.run(main))
+        else:
+            times.append(mod.Task(main).value())
+    return {"times": times}
+
+
+def work_picoos(params: Dict[str, Any]) -> Dict[str, Any]:
+    import picoos
+    return _kernel_tasks(picoos, params)
+
+
+def work_pycos(params: Dict[str, Any]) -> Dict[str, Any]:
+    import pycos
+    return _kernel_tasks(pycos, params)
+
+
+def _asyncio(params: Dict[str, Any], uvloop: bool) -> Dict[str, Any]:
+    import asyncio
+    from _common import run_asyncio
+    n = params["n"]
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        state = [0]
+
+        async def child():
+            state[0] += 1
+            if state[0] == n:
+                done.set_result(None)
+
+        t0 = time.perf_counter()
+        for _ in range(n):
+            loop.create_task(child())
+        await done
+        return time.perf_counter() - t0
+
+    times = [run_asyncio(main, uvloop=uvloop) for _ in range(params["repeat"])]
+    if uvloop:
+        import uvloop as _u
+        return {"times": times, "version": _u.__version__}
+    return {"times": times}
+
+
+def work_asyncio(params: Dict[str, Any]) -> Dict[str, Any]:
+    return _asyncio(params, uvloop=False)
+
+
+def work_uvloop(params: Dict[str, Any]) -> Dict[str, Any]:
+    return _asyncio(params, uvloop=True)
+
+
+def main() -> int:
+    bench = Bench("spawn", __doc__, FRAMEWORKS)
+    bench.worker(picoos=work_picoos, pycos=work_pycos, asyncio=work_asyncio,
+                 uvloop=work_uvloop)
+    bench.parser.add_argument("--n", type=int, help="tasks per repetition (default 100000)")
+    bench.parser.add_argument("--repeat", type=int, help="repetitions per framework (default 5)")
+    args = bench.parse_args()
+    n = args.n or (10000 if args.quick else 100000)
+    repeat = args.repeat or (1 if args.quick else 5)
+    if n < 1 or repeat < 1:
+        bench.parser.error("--n and --repeat must be >= 1")
+    bench.header("spawn + complete %s trivial tasks, median of %d" % ("{:,}".format(n), repeat))
+    params = {"n": n, "repeat": repeat}
+    rates = {}
+    results = {}
+    for fw in args.frameworks:
+        res = bench.run_worker(fw, params)
+        bench.record(fw, params, res)
+        results[fw] = res
+        if "error" not in res:
+            res["rate"] = n / median(res["times"])
+            res["best"] = n / min(res["times"])
+            rates[fw] = res["rate"]
+    ref = rates.get("picoos")
+    rows = []
+    for fw in args.frameworks:
+        res = results[fw]
+        if "error" in res:
+            rows.append([fw, "ERROR: " + res["error"]])
+        else:
+            rows.append([fw, res.get("version", "?"), fmt_rate(res["rate"]),
+                         fmt_rate(res["best"]), fmt_ratio(res["rate"], ref)])
+    bench.table(["framework", "version", "tasks/s", "best", "vs picoos"], rows)
+    summary = ["spawn %s: %s" % (fw, fmt_rate(r)) for fw, r in rates.items()]
+    _goal(bench, rates, "pycos", 3.0)
+    _goal(bench, rates, "uvloop", 1.5)
+    return bench.finish(summary)
+
+
+def _goal(bench: Bench, rates: Dict[str, float], other: str, factor: float) -> None:
+    if other not in bench.args.frameworks or "picoos" not in bench.args.frameworks:
+        return
+    p, o = rates.get("picoos"), rates.get(other)
+    ok = None if p is None or o is None else p >= factor * o
+    bench.check("picoos >= %gx %s" % (factor, other), ok,
+                "(%s)" % fmt_ratio(p, o) if ok is not None else "(a side failed)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -115,8 +115,8 @@ def main() -> int:
     bench.parser.add_argument("--n", type=int, help="tasks per repetition (default 100000)")
     bench.parser.add_argument("--repeat", type=int, help="repetitions per framework (default 5)")
     args = bench.parse_args()
-    n = args.n or (10000 if args.quick else 100000)
-    repeat = args.repeat or (1 if args.quick else 5)
+    n = args.n if args.n is not None else (10000 if args.quick else 100000)
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 5)
     if n < 1 or repeat < 1:
         bench.parser.error("--n and --repeat must be >= 1")
     bench.header("spawn + complete %s trivial tasks, median of %d" % ("{:,}".format(n), repeat))

@@ -1,0 +1,144 @@
+"""Driver-side helpers shared by bench_echo.py and bench_c10k.py.
+
+Both benchmarks start an echo server from this folder in its own process,
+drive it with the C load generator (benchmarks/loadgen.c, compiled here at
+run time with gcc) and read the server's CPU time and memory from /proc.
+Keeping that machinery in one place makes the two benchmarks measure the
+same way.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+REPO = os.path.dirname(BENCH)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# name -> command line (after the interpreter) of each server
+SERVERS: Dict[str, List[str]] = {
+    "picoos": [os.path.join(HERE, "echo_picoos.py")],
+    "picoos-async": [os.path.join(HERE, "echo_picoos.py"), "--style", "async"],
+    "pycos": [os.path.join(HERE, "echo_pycos.py")],
+    "asyncio": [os.path.join(HERE, "echo_asyncio.py")],
+    "uvloop": [os.path.join(HERE, "echo_asyncio.py"), "--uvloop"],
+    "asyncio-protocol": [os.path.join(HERE, "echo_asyncio_protocol.py")],
+    "uvloop-protocol": [os.path.join(HERE, "echo_asyncio_protocol.py"), "--uvloop"],
+}
+
+
+class BenchError(RuntimeError):
+    """A benchmark could not run (no gcc, a server died, bad output)."""
+
+
+def build_loadgen() -> str:
+    """Compile loadgen.c into a temporary directory; return the binary's path."""
+    gcc = shutil.which("gcc") or shutil.which("cc")
+    if not gcc:
+        raise BenchError("the load generator needs a C compiler: install gcc")
+    out = os.path.join(tempfile.mkdtemp(prefix="picoos-loadgen-"), "loadgen")
+    subprocess.run([gcc, "-O2", "-o", out, os.path.join(BENCH, "loadgen.c")], check=True)
+    return out
+
+
+def _pin(cpu: Optional[int]):
+    """preexec_fn pinning a child to one CPU, so server and client do not fight."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def cpus() -> List[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+class Server:
+    """An echo server child process; the port comes from its "PORT n" line."""
+
+    def __init__(self, name: str, extra: List[str] = (), cpu: Optional[int] = None,
+                 env: Optional[Dict[str, str]] = None):
+        if name not in SERVERS:
+            raise BenchError(f"unknown server {name!r}; expected one of {sorted(SERVERS)}")
+        self.name = name
+        child_env = dict(os.environ)
+        child_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (REPO, child_env.get("PYTHONPATH")) if p)
+        child_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable] + SERVERS[name] + list(extra),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_pin(cpu), env=child_env)
+        self.port = 0
+        for line in self.proc.stdout:
+            if line.startswith("PORT "):
+                self.port = int(line.split()[1])
+                break
+        if not self.port:
+            self.proc.wait(10)
+            raise BenchError(f"server {name} did not start: {self.proc.stderr.read()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process, from /proc/<pid>/stat."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # after the ")" closing comm, utime and stime are fields 12 and 13 (0-based 11, 12)
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_bytes(self) -> int:
+        with open(f"/proc/{self.proc.pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+
+    def check_alive(self) -> None:
+        if self.proc.poll() is not None:
+            raise BenchError(f"server {self.name} exited ({self.proc.returncode}): "
+                             f"{self.proc.stderr.read()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def parse_result(line: str) -> Dict[str, float]:
+    if not line.startswith("RESULT "):
+        raise BenchError(f"unexpected load generator output {line!r}; expected 'RESULT ...'")
+    return {k: float(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+
+
+class LoadGen:
+    """The C load generator as a child process speaking a line protocol."""
+
+    def __init__(self, binary: str, args: List[str], cpu: Optional[int] = None):
+        self.proc = subprocess.Popen([binary] + [str(a) for a in args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=_pin(cpu))
+
+    def expect(self, prefix: str) -> str:
+        line = self.proc.stdout.readline()
+        if not line.startswith(prefix):
+            self.proc.kill()
+            raise BenchError(f"load generator said {line!r}, expected {prefix!r}: "
+                             f"{self.proc.stderr.read()[-2000:]}")
+        return line.strip()
+
+    def finish(self) -> str:
+        """Let the load generator close its connections and exit; return its stderr."""
+        self.proc.stdin.write("\n")
+        self.proc.stdin.close()
+        self.proc.wait(60)
+        err = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return err

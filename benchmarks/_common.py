@@ -47,6 +47,10 @@ REPO_ROOT = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 RESULT_MARK = "@@RESULT@@ "
 JSON_ENV = "PICOOS_BENCH_JSON"
+PROFILE_ENV = "PICOOS_BENCH_PROFILE"
+
+# the worker's profiler when --profile asked for one (see emit_and_exit)
+_profiler: Any = None
 
 #: every framework a benchmark may compare, in table order
 ALL_FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
@@ -213,6 +217,9 @@ class Bench:
                                  help="seconds one worker process may take (default 900)")
         self.parser.add_argument("--json-out", metavar="PATH",
                                  help="also write the results as JSON to PATH")
+        self.parser.add_argument("--profile", metavar="FRAMEWORK",
+                                 help="run FRAMEWORK's workers under cProfile and print "
+                                 "where the time went (its figures are then slower)")
         # worker mode, used by the script on itself
         self.parser.add_argument("--worker", help=argparse.SUPPRESS)
         self.parser.add_argument("--params", default="{}", help=argparse.SUPPRESS)
@@ -239,8 +246,13 @@ class Bench:
                              % (args.worker, ", ".join(sorted(funcs))))
             sys.stderr.flush()
             os._exit(2)
+        global _profiler
         try:
             params = json.loads(args.params)
+            if os.environ.get(PROFILE_ENV):
+                import cProfile
+                _profiler = cProfile.Profile()
+                _profiler.enable()
             result = dict(fn(params))
         except BaseException:
             traceback.print_exc()
@@ -259,6 +271,9 @@ class Bench:
                               % (self.args.frameworks, ",".join(self.frameworks)))
         # keep table order stable whatever order the user typed
         self.args.frameworks = [f for f in self.frameworks if f in chosen]
+        if self.args.profile is not None and self.args.profile not in self.frameworks:
+            self.parser.error("--profile %r: expected one of %s"
+                              % (self.args.profile, ",".join(self.frameworks)))
         return self.args
 
     def header(self, what: str) -> None:
@@ -286,6 +301,22 @@ class Bench:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (REPO_ROOT, env.get("PYTHONPATH", "")) if p)
         env.pop(JSON_ENV, None)
+        env.pop(PROFILE_ENV, None)
+        profile_path = None
+        if self.args is not None and self.args.profile == framework:
+            import tempfile
+            fd, profile_path = tempfile.mkstemp(prefix="picoos-bench-", suffix=".prof")
+            os.close(fd)
+            env[PROFILE_ENV] = profile_path
+        try:
+            return self._run_cmd(cmd, env, timeout)
+        finally:
+            if profile_path:
+                print_profile(profile_path, "%s %s %s" % (self.name, framework,
+                                                          json.dumps(params)))
+                os.unlink(profile_path)
+
+    def _run_cmd(self, cmd: List[str], env: Dict[str, str], timeout: float) -> Dict[str, Any]:
         try:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=env, timeout=timeout,
@@ -348,12 +379,29 @@ def emit_and_exit(result: Dict[str, Any], framework: str) -> None:
     ``os._exit`` skips interpreter teardown, which for a million live tasks
     would cost seconds and measure nothing.
     """
+    if _profiler is not None:
+        _profiler.disable()
+        _profiler.dump_stats(os.environ[PROFILE_ENV])
+        result["profiled"] = True
     result = dict(result)
     result.setdefault("version", framework_version(framework))
     sys.stdout.write("\n" + RESULT_MARK + json.dumps(result) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def print_profile(path: str, title: str, top: int = 25) -> None:
+    """Print the functions a profiled worker spent most internal time in."""
+    import pstats
+    if not os.path.getsize(path):
+        print("profile of %s: the worker wrote none (it failed before reporting)" % title)
+        return
+    print("-" * 78)
+    print("profile of %s (cProfile slows the run: ignore its figures)" % title)
+    stats = pstats.Stats(path)
+    stats.sort_stats("tottime").print_stats(top)
+    print("-" * 78, flush=True)
 
 
 def last_error_line(stderr: str, returncode: int) -> str:

@@ -1,0 +1,899 @@
+"""The kernel: runs tasks, timers and file-descriptor waits in one thread.
+
+`Kernel` is a scheduler bound to one thread.  `picoos.run(fn)` makes one in
+the calling thread and returns when every non-daemon task has ended.
+`Pycos` is the pycos-compatible default kernel: a singleton that runs in a
+background daemon thread, so the main thread may block (`input()`, a
+blocking socket) while tasks go on, and the interpreter waits for
+non-daemon tasks at exit.
+
+Discussion: inside the kernel thread nothing is locked.  Another thread that
+creates a task, sends a message or resumes a task appends a call to the
+kernel's inbox (a deque: append is atomic) and, if the kernel is asleep in
+the notifier, writes a byte to its wake-up pipe.  The kernel sets
+`_sleeping` *before* it looks at the inbox a last time, and a caller looks at
+`_sleeping` *after* appending, so a wake-up can be redundant but never lost.
+
+The ready queue is FIFO and timers fire in deadline order (ties in the order
+they were set), so a program's run order is deterministic.  Every yield is a
+scheduling point; a sub-call (`yield generator`) is not: it runs at once.
+"""
+from collections import deque
+from heapq import heappush, heappop, heapify
+from itertools import count
+from threading import get_ident
+from types import GeneratorType, CoroutineType
+import logging
+import os
+
+from . import context
+from .clock import SYSTEM_CLOCK
+from .errors import BusyResourceError, ClosedResourceError, KernelClosed, WrongContext
+from .notifier import READ, WRITE, choose as choose_notifier
+from .task import (Task, MonitorStatus, HotSwapException, _Rare,
+                   DONE, READY, SUSPENDED, RECEIVING, WAITING)
+from .traps import Value
+
+__all__ = ["Kernel", "Pycos", "run", "current_task_or_error"]
+
+logger = logging.getLogger("picoos.kernel")
+
+_SUBCALL_TYPES = (GeneratorType, CoroutineType)
+
+
+class _Terminate:
+    """Marker in `task._exc`: close the task instead of resuming it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<terminate>"
+
+
+_TERMINATE = _Terminate()
+
+
+def current_task_or_error(what):
+    task = context.current_task()
+    if task is None:
+        raise WrongContext("%s must be called from a task (running in a picoos kernel)" % what)
+    return task
+
+
+class Kernel:
+    """A task scheduler bound to one thread.
+
+    `notifier` forces an I/O backend ("epoll", "kqueue", "poll", "select";
+    default: $PICOOS_NOTIFIER, else the best available); `clock` replaces the
+    system clock (see `picoos.testing.FakeClock`).
+    """
+
+    #: a plain kernel is not reachable from other machines
+    location = None
+    name = ""
+
+    def __init__(self, notifier=None, clock=None):
+        self.clock = clock if clock is not None else SYSTEM_CLOCK
+        self._ready = deque()
+        self._tasks = set()          # every task not yet DONE
+        self._daemons = 0
+        self._current = None
+        self._timers = []            # heap of (deadline, seq, task, alarm)
+        self._seq = count()
+        self._dead_timers = 0
+        self._inbox = deque()        # calls from other threads
+        self._sleeping = False
+        self._tid = None
+        self._quit = False
+        self._closed = False
+        self._fatal = None           # KeyboardInterrupt/SystemExit to re-raise from run()
+        self._notifier = choose_notifier(notifier)
+        self._readers = {}           # fd -> task waiting to read
+        self._writers = {}           # fd -> task waiting to write
+        self._fd_mask = {}           # fd -> mask registered with the notifier
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._notifier.register(self._wake_r, READ)
+        self._idle_waiters = []      # tasks in testing.wait_all_tasks_blocked()
+        self._join_events = []       # threading.Events set when no non-daemon task is left
+        self._registry = {}          # name -> registered task
+        self._channels = {}          # name -> channel
+        self._atexit = []            # (priority, seq, fn, args, kwargs)
+        self._pool = None            # thread pool for run_in_thread, made on first use
+
+    # -- public API ------------------------------------------------------
+
+    @property
+    def notifier_name(self) -> str:
+        return self._notifier.name
+
+    def run(self, fn, *args, **kwargs):
+        """Run `fn(*args, **kwargs)` as a task in this thread until every
+        non-daemon task has ended; return its value.
+
+        If the task fails, its exception is raised here.  Daemon tasks still
+        alive at the end are terminated.
+        """
+        tid = get_ident()
+        if tid in context.by_thread:
+            raise WrongContext("a picoos kernel already runs in this thread; "
+                               "create tasks with Task() instead of calling run()")
+        if self._closed:
+            raise KernelClosed("this kernel has already run and been closed")
+        self._tid = tid
+        context.by_thread[tid] = self
+        try:
+            main = Task(fn, *args, **kwargs)
+            self._loop(stop_when_idle=True)
+        finally:
+            try:
+                self._shutdown()
+            finally:
+                del context.by_thread[tid]
+        if self._fatal is not None:
+            raise self._fatal
+        result = main._result
+        if isinstance(result, MonitorStatus) and result.exception is not None:
+            raise result.exception
+        return result
+
+    def cur_task(self):
+        return self._current
+
+    def atexit(self, priority, func, *fargs, **fkwargs):
+        """Call `func(*fargs, **fkwargs)` when the kernel shuts down;
+        higher `priority` first."""
+        self._atexit.append((priority, next(self._seq), func, fargs, fkwargs))
+
+    def drop_atexit(self, priority, func):
+        self._atexit = [a for a in self._atexit if not (a[0] == priority and a[2] == func)]
+
+    def tasks(self):
+        """The tasks that have not ended yet (a snapshot)."""
+        return list(self._tasks)
+
+    # -- thread-safe entry ---------------------------------------------
+
+    def _threadsafe(self, fn, *args):
+        """Run `fn(*args)` in the kernel thread; return 0 (pycos status)."""
+        if self._quit and self._closed:
+            logger.warning("kernel has shut down; call %s dropped", getattr(fn, "__name__", fn))
+            return -1
+        self._inbox.append((fn, args))
+        if self._sleeping:
+            self._wake_up()
+        return 0
+
+    def _wake_up(self):
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _drain_inbox(self):
+        inbox = self._inbox
+        while inbox:
+            fn, args = inbox.popleft()
+            try:
+                fn(*args)
+            except Exception:
+                logger.exception("call %s from another thread failed", getattr(fn, "__name__", fn))
+
+    # -- spawning and the ready queue ------------------------------------
+
+    def _spawn(self, task):
+        if self._tid == get_ident():
+            self._tasks.add(task)
+            self._ready.append(task)
+        else:
+            self._threadsafe(self._spawn_here, task)
+
+    def _spawn_here(self, task):
+        self._tasks.add(task)
+        self._ready.append(task)
+
+    def _ready_with(self, task, value):
+        task._state = READY
+        task._value = value
+        self._ready.append(task)
+
+    def _ready_exc(self, task, exc):
+        task._state = READY
+        task._exc = exc
+        self._ready.append(task)
+
+    def _wake(self, task, value):
+        """Resume a parked task with `value`, undoing its timer."""
+        if task._timer is not None:
+            self._cancel_timer(task)
+        task._undo = None
+        task._state = READY
+        task._value = value
+        self._ready.append(task)
+
+    def _unwait(self, task):
+        """Undo whatever wait `task` is in (timer and parking)."""
+        if task._timer is not None:
+            self._cancel_timer(task)
+        undo = task._undo
+        if undo is not None:
+            task._undo = None
+            undo.discard(task)
+
+    # -- timers --------------------------------------------------------
+
+    def _set_timer(self, task, timeout, alarm):
+        entry = (self.clock.now() + timeout, next(self._seq), task, alarm)
+        task._timer = entry
+        heappush(self._timers, entry)
+
+    def _cancel_timer(self, task):
+        task._timer = None
+        self._dead_timers += 1
+
+    def _fire_timers(self):
+        timers = self._timers
+        now = self.clock.now()
+        while timers and timers[0][0] <= now:
+            entry = heappop(timers)
+            task = entry[2]
+            if task._timer is not entry:
+                self._dead_timers -= 1
+                continue
+            task._timer = None
+            undo = task._undo
+            if undo is not None:
+                task._undo = None
+                undo.discard(task)
+            task._state = READY
+            task._value = entry[3]
+            self._ready.append(task)
+        dead = self._dead_timers
+        if dead > 1024 and dead > len(timers) // 2:
+            self._timers = timers = [e for e in timers if e[2]._timer is e]
+            heapify(timers)
+            self._dead_timers = 0
+
+    # -- the loop ----------------------------------------------------------
+
+    def _loop(self, stop_when_idle):
+        ready = self._ready
+        inbox = self._inbox
+        steps = 0
+        while not self._quit:
+            n = len(ready)
+            if n:
+                self._run(n)
+                if self._fatal is not None:
+                    return
+                steps += n
+                if inbox:
+                    self._drain_inbox()
+                if steps < 64 and ready:
+                    continue
+                # let I/O and timers in regularly even when tasks keep each other busy
+                steps = 0
+                self._poll(0)
+                if self._timers:
+                    self._fire_timers()
+                continue
+            steps = 0
+            if inbox:
+                self._drain_inbox()
+                continue
+            if self._timers:
+                self._fire_timers()
+                if ready:
+                    continue
+            if self._idle_waiters:
+                if self._poll(0) or ready or inbox:
+                    continue
+                waiters, self._idle_waiters = self._idle_waiters, []
+                for task in waiters:
+                    self._wake(task, True)
+                continue
+            if stop_when_idle and len(self._tasks) == self._daemons:
+                return
+            deadline = self._timers[0][0] if self._timers else None
+            timeout = self.clock.timeout_for(deadline)
+            self._sleeping = True
+            if inbox:
+                timeout = 0
+            got = self._poll(timeout)
+            self._sleeping = False
+            if not got and not ready and not inbox and deadline is not None:
+                self.clock.idle(deadline)
+
+    def _run(self, n):
+        """Run `n` steps from the ready queue."""
+        ready = self._ready
+        popleft = ready.popleft
+        for _ in range(n):
+            task = popleft()
+            self._current = task
+            gen = task._gen
+            exc = task._exc
+            if exc is None:
+                value = task._value
+                task._value = None
+            else:
+                task._exc = None
+                value = None
+                if exc is _TERMINATE:
+                    self._close_task(task)
+                    continue
+            while True:
+                try:
+                    if exc is None:
+                        r = gen.send(value)
+                    else:
+                        r = gen.throw(exc)
+                except StopIteration as e:
+                    rare = task._rare
+                    if rare is None or not rare.callers:
+                        self._task_returned(task, e.value)
+                        break
+                    gen = task._gen = rare.callers.pop()
+                    value = e.value
+                    exc = None
+                    if rare.swap is not None and rare.hot_swappable and not rare.callers:
+                        exc = HotSwapException(rare.swap)
+                        rare.swap = None
+                    continue
+                except BaseException as e:
+                    rare = task._rare
+                    if rare is None or not rare.callers:
+                        self._task_raised(task, e)
+                        break
+                    gen = task._gen = rare.callers.pop()
+                    exc = e
+                    continue
+                try:
+                    apply = r._apply
+                except AttributeError:
+                    if r.__class__ in _SUBCALL_TYPES:
+                        sub = r
+                    else:
+                        # a plain value is given back at the next turn
+                        task._value = r
+                        ready.append(task)
+                        break
+                else:
+                    try:
+                        sub = apply(self, task)
+                    except Exception as e:
+                        exc = e
+                        continue
+                    if sub is None:
+                        if task._exc is not None and task._state != READY:
+                            # terminate/throw/hot swap aimed at the task while it ran
+                            self._unwait(task)
+                            task._state = READY
+                            ready.append(task)
+                        break
+                rare = task._rare
+                if rare is None:
+                    rare = task._rare = _Rare()
+                rare.callers.append(gen)
+                gen = task._gen = sub
+                value = None
+                exc = None
+        self._current = None
+
+    # -- the end of a task -------------------------------------------------
+
+    def _task_returned(self, task, value):
+        task._state = DONE
+        task._result = value
+        task._mbox = None
+        self._tasks.discard(task)
+        rare = task._rare
+        if rare is not None:
+            self._finalize(task, rare, StopIteration, value)
+        if self._join_events and len(self._tasks) == self._daemons:
+            self._set_join_events()
+
+    def _task_raised(self, task, exc):
+        rare = task._rare
+        if isinstance(exc, HotSwapException) and rare is not None and rare.hot_swappable \
+                and exc.args and exc.args[0].__class__ in _SUBCALL_TYPES:
+            self._swap(task, exc.args[0])
+            return
+        if isinstance(exc, GeneratorExit):
+            self._task_terminated(task)
+            return
+        import traceback
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        logger.warning("task %r ended with an uncaught exception:\n%s", task, trace)
+        status = MonitorStatus(task, type(exc), trace, exc)
+        task._state = DONE
+        task._result = status
+        task._mbox = None
+        self._tasks.discard(task)
+        if rare is not None:
+            self._finalize(task, rare, type(exc), trace)
+        if self._join_events and len(self._tasks) == self._daemons:
+            self._set_join_events()
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self._reraise_fatal():
+            self._fatal = exc
+
+    def _reraise_fatal(self):
+        return True
+
+    def _task_terminated(self, task):
+        task._state = DONE
+        task._result = None
+        task._mbox = None
+        self._tasks.discard(task)
+        rare = task._rare
+        if rare is not None:
+            self._finalize(task, rare, GeneratorExit, "terminated")
+        if self._join_events and len(self._tasks) == self._daemons:
+            self._set_join_events()
+
+    def _finalize(self, task, rare, kind, value):
+        if rare.daemon:
+            rare.daemon = False
+            self._daemons -= 1
+        rare.callers.clear()
+        rare.swap = None
+        if rare.names:
+            for name in rare.names:
+                if self._registry.get(name) is task:
+                    del self._registry[name]
+            rare.names = None
+        monitors = rare.monitors
+        if monitors:
+            rare.monitors = None
+            for m in monitors:
+                if m.send(MonitorStatus(task, kind, value)) != 0:
+                    logger.warning("monitor %r of %r is not valid", m, task)
+        waiters = rare.finish_waiters
+        if waiters:
+            waiters.wake_all(task._result)
+        events = rare.done_events
+        if events:
+            rare.done_events = None
+            for ev in events:
+                ev.set()
+
+    def _close_task(self, task):
+        """Terminate `task` (it is not running): close its generators."""
+        rare = task._rare
+        gens = [task._gen]
+        if rare is not None and rare.callers:
+            gens.extend(reversed(rare.callers))
+            rare.callers.clear()
+        for gen in gens:
+            try:
+                gen.close()
+            except BaseException as e:  # a finally block failed or yielded
+                logger.warning("closing %r of terminated task %r raised %r", gen, task, e)
+        self._task_terminated(task)
+
+    # -- operations behind Task methods ---------------------------------
+
+    def _throw(self, task, exc):
+        if task._state == DONE or task._exc is _TERMINATE:
+            logger.warning("throw: task %r has finished", task)
+            return -1
+        task._exc = exc
+        if task is not self._current and task._state != READY:
+            self._unwait(task)
+            task._state = READY
+            self._ready.append(task)
+        return 0
+
+    def _terminate(self, task):
+        if task._state == DONE:
+            return -1
+        task._exc = _TERMINATE
+        if task is not self._current and task._state != READY:
+            self._unwait(task)
+            task._state = READY
+            self._ready.append(task)
+        return 0
+
+    def _add_monitor(self, task, monitor):
+        if task._state == DONE:
+            logger.warning("monitor: task %r has already finished", task)
+            return -1
+        rare = task._rare_part()
+        if rare.monitors is None:
+            rare.monitors = []
+        if monitor not in rare.monitors:
+            rare.monitors.append(monitor)
+        return 0
+
+    def _add_done_event(self, task, event):
+        if task._state == DONE:
+            event.set()
+            return
+        rare = task._rare_part()
+        if rare.done_events is None:
+            rare.done_events = []
+        rare.done_events.append(event)
+
+    def _set_daemon(self, task, flag):
+        if task._state == DONE:
+            return -1
+        rare = task._rare_part()
+        if rare.daemon != flag:
+            rare.daemon = flag
+            self._daemons += 1 if flag else -1
+            if self._join_events and len(self._tasks) == self._daemons:
+                self._set_join_events()
+        return 0
+
+    def _request_swap(self, task, gen):
+        if task._state == DONE:
+            logger.warning("hot_swap: task %r has finished", task)
+            gen.close()
+            return -1
+        rare = task._rare_part()
+        if rare.swap is not None:
+            rare.swap.close()
+        rare.swap = gen
+        if rare.hot_swappable and not rare.callers:
+            self._start_swap(task)
+        return 0
+
+    def _start_swap(self, task):
+        rare = task._rare
+        gen, rare.swap = rare.swap, None
+        if task._exc is _TERMINATE:
+            gen.close()
+            return
+        task._exc = HotSwapException(gen)
+        if task is not self._current and task._state in (SUSPENDED, RECEIVING):
+            self._unwait(task)
+            task._state = READY
+            self._ready.append(task)
+
+    def _swap(self, task, gen):
+        old = task._gen
+        try:
+            old.close()
+        except BaseException as e:
+            logger.warning("closing %r for hot swap of %r raised %r", old, task, e)
+        task._gen = gen
+        task._rare.name = gen.__name__
+        task._state = READY
+        task._value = None
+        self._ready.append(task)
+
+    # -- names -------------------------------------------------------------
+
+    def _register_task(self, task, name):
+        if not isinstance(name, str) or not name or name[0] == "^":
+            logger.warning("register: invalid name %r (a non-empty string not starting "
+                           "with '^' expected)", name)
+            return -1
+        if task._state == DONE:
+            return -1
+        holder = self._registry.get(name)
+        if holder is not None and holder is not task:
+            logger.warning("register: name %r is already taken by %r", name, holder)
+            return -1
+        self._registry[name] = task
+        rare = task._rare_part()
+        if rare.names is None:
+            rare.names = []
+        if name not in rare.names:
+            rare.names.append(name)
+        return 0
+
+    def _unregister_task(self, task, name):
+        if self._registry.get(name) is not task:
+            return -1
+        del self._registry[name]
+        if task._rare is not None and task._rare.names and name in task._rare.names:
+            task._rare.names.remove(name)
+        return 0
+
+    def _locate_task(self, name, location, timeout):
+        # a networked kernel overrides this to ask its peers
+        if location is not None and location != self.location:
+            return Value(None)
+        return Value(self._registry.get(name))
+
+    def _locate_channel(self, name, location, timeout):
+        if location is not None and location != self.location:
+            return Value(None)
+        return Value(self._channels.get(name))
+
+    def _channel_reference(self, channel):
+        raise TypeError("channel %r cannot be serialized: only a networked kernel "
+                        "(picoos.net.Pycos) sends channels to other machines" % channel)
+
+    def _task_reference(self, task):
+        raise TypeError("task %r cannot be serialized: only a networked kernel "
+                        "(picoos.net.Pycos) sends tasks to other machines" % task)
+
+    # -- file descriptors ------------------------------------------------
+
+    def _add_fd_waiter(self, fd, mask, task):
+        table = self._readers if mask == READ else self._writers
+        other = table.get(fd)
+        if other is not None:
+            raise BusyResourceError("task %r already waits to %s fd %d; one %s per fd at a time"
+                                    % (other, "read" if mask == READ else "write", fd,
+                                       "reader" if mask == READ else "writer"))
+        cur = self._fd_mask.get(fd, 0)
+        if not cur & mask:
+            if cur:
+                self._notifier.modify(fd, cur | mask)
+            else:
+                self._notifier.register(fd, mask)
+            self._fd_mask[fd] = cur | mask
+        table[fd] = task
+
+    def _remove_fd_waiter(self, fd, mask, task):
+        table = self._readers if mask == READ else self._writers
+        if table.get(fd) is task:
+            del table[fd]
+
+    def _poll(self, timeout):
+        """Wait for fd events up to `timeout`; wake their tasks; return the
+        number of events."""
+        events = self._notifier.wait(timeout)
+        if not events:
+            return 0
+        readers = self._readers
+        writers = self._writers
+        for fd, mask in events:
+            if fd == self._wake_r:
+                try:
+                    while os.read(fd, 4096):
+                        pass
+                except (BlockingIOError, OSError):
+                    pass
+                continue
+            unwanted = 0
+            if mask & READ:
+                task = readers.pop(fd, None)
+                if task is None:
+                    unwanted = READ
+                else:
+                    self._wake(task, True)
+            if mask & WRITE:
+                task = writers.pop(fd, None)
+                if task is None:
+                    unwanted |= WRITE
+                else:
+                    self._wake(task, True)
+            if unwanted:
+                # ready but nobody waits: stop watching that direction, or the
+                # level-triggered notifier would report it again and again
+                cur = self._fd_mask.get(fd, 0)
+                new = cur & ~unwanted
+                if fd in readers:
+                    new |= READ
+                if fd in writers:
+                    new |= WRITE
+                if new != cur:
+                    try:
+                        if new:
+                            self._notifier.modify(fd, new)
+                            self._fd_mask[fd] = new
+                        else:
+                            self._notifier.unregister(fd)
+                            self._fd_mask.pop(fd, None)
+                    except OSError:
+                        self._notifier.unregister(fd)
+                        self._fd_mask.pop(fd, None)
+        return len(events)
+
+    def _fd_closed(self, fd):
+        err = None
+        for table in (self._readers, self._writers):
+            task = table.pop(fd, None)
+            if task is not None:
+                if err is None:
+                    err = ClosedResourceError()
+                if task._timer is not None:
+                    self._cancel_timer(task)
+                task._undo = None
+                self._ready_exc(task, ClosedResourceError())
+        if fd in self._fd_mask:
+            del self._fd_mask[fd]
+            self._notifier.unregister(fd)
+
+    # -- join / shutdown -------------------------------------------------
+
+    def _when_idle(self, event):
+        if len(self._tasks) == self._daemons:
+            event.set()
+        else:
+            self._join_events.append(event)
+
+    def _set_join_events(self):
+        events, self._join_events = self._join_events, []
+        for ev in events:
+            ev.set()
+
+    def _shutdown(self):
+        """Terminate what is left, run atexit functions, release resources."""
+        if self._closed:
+            return
+        self._quit = True
+        for task in list(self._tasks):
+            self._unwait(task)
+            self._current = task
+            try:
+                self._close_task(task)
+            finally:
+                self._current = None
+        self._ready.clear()
+        self._timers = []
+        for ev in self._join_events:
+            ev.set()
+        self._join_events = []
+        self._run_atexit()
+        self._drain_inbox()
+        if self._pool is not None:
+            self._pool.terminate(wait=False)
+        self._closed = True
+        self._notifier.close()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _run_atexit(self):
+        handlers = sorted(self._atexit, key=lambda a: (-a[0], a[1]))
+        self._atexit = []
+        for _prio, _seq, fn, args, kwargs in handlers:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                logger.exception("atexit function %r failed", fn)
+
+
+def run(fn, *args, **kwargs):
+    """Run `fn(*args, **kwargs)` as a task on a new kernel in the calling
+    thread; return its value when every non-daemon task has ended.
+
+    The task's exception, if it fails, is raised here.  No thread is
+    started.  Use `Kernel(notifier=..., clock=...).run(fn)` to choose the
+    notifier or the clock.
+    """
+    return Kernel().run(fn, *args, **kwargs)
+
+
+class Pycos(Kernel):
+    """The pycos-compatible default kernel, running in a background thread.
+
+    `Pycos()` and `Pycos.instance()` return the one default kernel, creating
+    and starting it on first use (creating a `Task` does that too).  The
+    interpreter waits for its non-daemon tasks at exit.
+    """
+
+    _lock = None
+
+    def __new__(cls, *args, **kwargs):
+        inst = context.default
+        if inst is not None and not inst._quit:
+            if not isinstance(inst, cls):
+                raise WrongContext("the default kernel (%s) already runs; create %s before "
+                                   "any task" % (type(inst).__name__, cls.__name__))
+            return inst
+        if Pycos._lock is None:
+            import threading
+            Pycos._lock = threading.Lock()
+        with Pycos._lock:
+            inst = context.default
+            if inst is None or inst._quit:
+                inst = object.__new__(cls)
+                inst._started = False
+                context.default = inst
+        return inst
+
+    def __init__(self, *args, **kwargs):
+        if getattr(self, "_started", True):
+            return
+        Kernel.__init__(self, notifier=kwargs.pop("notifier", None), clock=kwargs.pop("clock", None))
+        self._start_thread()
+
+    def _start_thread(self):
+        import threading
+        import atexit
+        self._started = True
+        self._stopped = threading.Event()
+        ready = threading.Event()
+
+        def main():
+            self._tid = get_ident()
+            context.by_thread[self._tid] = self
+            ready.set()
+            try:
+                self._loop(stop_when_idle=False)
+            except BaseException:
+                logger.exception("picoos kernel thread failed")
+            finally:
+                try:
+                    self._shutdown()
+                finally:
+                    context.by_thread.pop(self._tid, None)
+                    self._stopped.set()
+
+        self._thread = threading.Thread(target=main, name="picoos-kernel", daemon=True)
+        self._thread.start()
+        ready.wait()
+        atexit.register(self._interpreter_exit)
+
+    def _reraise_fatal(self):
+        return False
+
+    @classmethod
+    def instance(cls, *args, **kwargs):
+        """The kernel of the calling kernel thread, else the default kernel."""
+        k = context.by_thread.get(get_ident())
+        if k is not None:
+            return k
+        return cls(*args, **kwargs)
+
+    @staticmethod
+    def scheduler():
+        """The kernel running in the calling thread, or None."""
+        return context.by_thread.get(get_ident())
+
+    @staticmethod
+    def cur_task(scheduler=None):
+        """The task running now (call it from a task), or None."""
+        k = scheduler if scheduler is not None else context.by_thread.get(get_ident())
+        return k._current if k is not None else None
+
+    def join(self, show_running=False, timeout=None) -> bool:
+        """Wait (from a thread) until no non-daemon task is left; True if
+        so, False when `timeout` expired first.  The kernel keeps running."""
+        if self._tid == get_ident():
+            raise WrongContext("join() blocks its thread; it cannot be called from a task")
+        if show_running:
+            for t in self.tasks():
+                logger.info("waiting for %r", t)
+        import threading
+        ev = threading.Event()
+        self._threadsafe(self._when_idle, ev)
+        return ev.wait(timeout)
+
+    def finish(self):
+        """Wait until every non-daemon task has ended, then shut down:
+        daemon tasks are terminated and atexit functions run."""
+        self._exit(wait=True)
+
+    def terminate(self):
+        """Shut down now: terminate every task, run atexit functions."""
+        self._exit(wait=False)
+
+    def is_alive(self) -> bool:
+        return self._started and not self._stopped.is_set()
+
+    def _exit(self, wait):
+        if self._tid == get_ident():
+            raise WrongContext("finish()/terminate() cannot be called from a task; "
+                               "they wait for the kernel thread")
+        if not self._started or self._stopped.is_set():
+            return
+        if wait:
+            self.join()
+        self._threadsafe(self._stop)
+        self._stopped.wait()
+        if context.default is self:
+            context.default = None
+
+    def _stop(self):
+        self._quit = True
+
+    def _interpreter_exit(self):
+        if self._started and not self._stopped.is_set():
+            self.finish()
+
+
+def _make_default():
+    return Pycos()
+
+
+context.make_default = _make_default

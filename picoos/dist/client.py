@@ -1,0 +1,724 @@
+"""The client: ships a computation to a fleet of nodes and farms jobs to it.
+
+``Client`` keeps dispycos's names (``schedule``, ``rtask``/``run``,
+``run_at``, ``io_rtask``/``run_async``, ``nodes``, ``servers``, ``tasks``,
+``close``, node and server control, ``DispycosNodeAllocate`` filters and
+``DispycosStatus`` messages) and adds what a fleet of boards needs:
+
+- a node silent for three heartbeats, or one whose link breaks, is declared
+  lost; its jobs are reported abandoned and those submitted with
+  ``retry=True`` are queued again and run elsewhere. Results are keyed by
+  job id, so a late result from a lost server is dropped, never delivered
+  twice;
+- a lost node is dialled again every heartbeat and rejoins when it is back;
+- ``snapshot()`` feeds the web monitor (:mod:`picoos.dist.httpd`) and the
+  terminal progress line (:mod:`picoos.dist.progress`).
+
+Threads: one dispatcher (queue -> servers), one keeper (heartbeats,
+liveness, re-dialling), one reader per node and per server
+(:mod:`picoos.dist.fleet`). All job bookkeeping is under one lock.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
+
+from picoos.dist import protocol as P
+from picoos.dist import wire
+from picoos.dist.allocate import DispycosNodeAllocate
+from picoos.dist.components import Computation
+from picoos.dist.config import DEFAULT_TCP_PORT
+from picoos.dist.errors import ClientClosed, DistError, NodeUnavailable
+from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
+                               ServerLink, parse_address)
+from picoos.dist.jobs import ABANDONED, QUEUED, RUNNING, TERMINATED, Job, in_task_or_blocking
+from picoos.dist.status import DispycosStatus, Scheduler, deliver
+
+log = logging.getLogger("picoos.dist")
+
+
+class Client:
+    """A computation plus the fleet it runs on; see the module docstring.
+
+    ``components``: functions, classes, modules and file paths to ship.
+    ``nodes``: ``"host[:port]"`` strings and ``DispycosNodeAllocate``
+    filters (one without ``*`` is also dialled). ``status_task``: a picoos
+    Task, a queue or a callable that receives ``DispycosStatus`` messages.
+    ``retry``: default for jobs (rerun elsewhere when their node is lost).
+    """
+
+    def __init__(self, components: Iterable[Any] = (), nodes: Iterable[Any] = (),
+                 status_task: Any = None, node_setup: Any = None, server_setup: Any = None,
+                 pulse_interval: float = 10.0, zombie_period: Optional[float] = None, *,
+                 node_setup_args: tuple = (), server_setup_args: tuple = (),
+                 secret: str = "", certfile: str = "", keyfile: str = "", cafile: str = "",
+                 dest_path: Optional[str] = None, retry: bool = False, max_tries: int = 3,
+                 prefetch: int = 2, name: Optional[str] = None,
+                 connect_timeout: float = 5.0, node_port: int = DEFAULT_TCP_PORT):
+        if pulse_interval <= 0:
+            raise ValueError(f"pulse_interval = {pulse_interval!r}; expected seconds > 0")
+        if zombie_period:
+            pulse_interval = min(pulse_interval, zombie_period / 3.0)
+        if prefetch < 1 or max_tries < 1:
+            raise ValueError(f"prefetch = {prefetch}, max_tries = {max_tries}; expected >= 1")
+        self.computation = Computation(components)
+        self.node_setup, self.node_setup_args = node_setup, tuple(node_setup_args)
+        self.server_setup, self.server_setup_args = server_setup, tuple(server_setup_args)
+        self.node_setup_ref = self.computation.ensure(node_setup) if node_setup else None
+        self.server_setup_ref = self.computation.ensure(server_setup) if server_setup else None
+        self.status_task = status_task
+        self.pulse_interval = float(pulse_interval)
+        self.secret = secret
+        self.ssl_context = (wire.client_ssl_context(cafile, certfile, keyfile)
+                            if (cafile or certfile) else None)
+        self.dest_path = dest_path or tempfile.mkdtemp(prefix="picoos-client-")
+        os.makedirs(self.dest_path, exist_ok=True)
+        self.retry, self.max_tries, self.prefetch = retry, max_tries, prefetch
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.connect_timeout = connect_timeout
+        self.node_port = node_port
+        self.allocations: List[DispycosNodeAllocate] = []
+        self.targets: List[Tuple[str, int]] = []
+        for entry in nodes or ():
+            self._add_node_entry(entry)
+        self._payloads: List[Dict[str, Any]] = []
+        self._take_code()
+        self._lock = threading.RLock()
+        self._cv = threading.Condition(self._lock)
+        self._queue: Deque[Job] = collections.deque()
+        self._pinned: List[Job] = []                # jobs that must run at a given place
+        self._next_id = 1
+        self._nodes: Dict[str, NodeLink] = {}       # "addr:port" -> NodeLink
+        self._servers: Dict[str, ServerLink] = {}   # location -> ready ServerLink
+        self._dialling: set = set()
+        self._next_dial: Dict[Tuple[str, int], float] = {}
+        self._errors: Dict[str, str] = {}           # last error per target, for messages
+        self._file_events: Dict[Tuple[str, str], Any] = {}
+        self._recent: Deque[Job] = collections.deque(maxlen=200)
+        self.counts = collections.Counter()         # submitted, done, failed, ...
+        self.started_at: Optional[float] = None
+        self._scheduled = False
+        self._closed = False
+
+    # -- configuration ------------------------------------------------------------------
+
+    def _add_node_entry(self, entry: Any) -> None:
+        if isinstance(entry, DispycosNodeAllocate):
+            self.allocations.append(entry)
+            if not entry.is_pattern:
+                self.targets.append((entry.node, entry.port or self.node_port))
+        elif isinstance(entry, str):
+            self.targets.append(parse_address(entry, self.node_port))
+        else:
+            raise TypeError(f"nodes entry {entry!r} is a {type(entry).__name__}; expected "
+                            f"'host[:port]' or DispycosNodeAllocate")
+
+    def _take_code(self) -> None:
+        if self.computation.pending():
+            self._payloads.append(self.computation.take())
+
+    def init_payloads(self) -> List[Dict[str, Any]]:
+        return list(self._payloads)
+
+    def allocation(self, node: NodeLink) -> int:
+        """Servers to use on ``node`` per the filters (0 = do not use it)."""
+        fig = node.figures
+        cpus = int(fig.get("servers") or fig.get("cpus") or 1)
+        explicit = (node.addr, node.port) in self.targets
+        for alloc in self.allocations:
+            if not alloc.matches(node.addr, node.name, node.port):
+                continue
+            count = alloc.allocate(node.addr, node.name, fig.get("platform", ""), cpus,
+                                   fig.get("memory_available", 0), fig.get("disk_free", 0),
+                                   fig.get("model"))
+            if count >= 0:
+                return count
+        return cpus if (explicit or not self.allocations) else 0
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def schedule(self, timeout: Optional[float] = None) -> Any:
+        """Start using the fleet; returns 0 once a server is ready.
+
+        In a picoos task use ``yield client.schedule()``. Raises
+        NodeUnavailable (with each node's last error) when ``timeout``
+        passes without a ready server.
+        """
+        return in_task_or_blocking(self._schedule, timeout)
+
+    def _schedule(self, timeout: Optional[float]) -> int:
+        if self._closed:
+            raise ClientClosed("this client was closed; create a new one")
+        if not self.targets:
+            self.targets.append(("127.0.0.1", self.node_port))
+        if not self._scheduled:
+            self._scheduled = True
+            self.started_at = time.time()
+            for name, target in (("dispatch", self._dispatcher), ("keeper", self._keeper)):
+                threading.Thread(target=target, daemon=True, name=f"client-{name}").start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            while not self._servers:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    tried = "; ".join(f"{k}: {v}" for k, v in self._errors.items()) or \
+                        ", ".join(f"{h}:{p}" for h, p in self.targets)
+                    raise NodeUnavailable(f"no server ready after {timeout:g}s (tried {tried})")
+                self._cv.wait(0.2 if left is None else min(left, 0.2))
+        deliver(self.status_task, DispycosStatus(Scheduler.ClientScheduled, self))
+        return 0
+
+    def wait_servers(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` servers are ready; True if they are in time."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while len(self._servers) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(min(left, 0.2))
+        return True
+
+    # -- submitting ---------------------------------------------------------------------
+
+    def submit(self, fn: Any, args: tuple = (), kwargs: Optional[dict] = None, *,
+               retry: Optional[bool] = None, where: Optional[str] = None,
+               io: bool = False) -> Job:
+        """Queue ``fn(*args, **kwargs)``; returns its Job at once.
+
+        ``retry`` (default: the client's) lets the job run again elsewhere
+        when its server is lost; ``where`` pins it to a node (name or
+        address) or a server location; ``io`` runs it without a CPU slot.
+        Raises ClientClosed after close(), ComponentError for code that
+        cannot be shipped.
+        """
+        if self._closed:
+            raise ClientClosed("this client was closed; it takes no more jobs")
+        ref = self.computation.ensure(fn)
+        with self._cv:
+            self._take_code()
+            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs or {}), io,
+                      self.retry if retry is None else retry, where)
+            self._next_id += 1
+            (self._pinned if where else self._queue).append(job)
+            self.counts["submitted"] += 1
+            self._cv.notify_all()
+        return job
+
+    def run(self, fn: Any, *args: Any, **kwargs: Any) -> Job:
+        """Queue a CPU job (one at a time per server); dispycos ``rtask``."""
+        return self.submit(fn, args, kwargs)
+
+    rtask = run
+
+    def run_at(self, where: str, fn: Any, *args: Any, **kwargs: Any) -> Job:
+        """Queue a CPU job that must run on node/server ``where``; ``rtask_at``."""
+        return self.submit(fn, args, kwargs, where=where)
+
+    rtask_at = run_at
+
+    def run_async(self, fn: Any, *args: Any, **kwargs: Any) -> Job:
+        """Queue an I/O job: it runs beside the CPU jobs; dispycos ``io_rtask``."""
+        return self.submit(fn, args, kwargs, io=True)
+
+    io_rtask = run_async
+
+    def io_rtask_at(self, where: str, fn: Any, *args: Any, **kwargs: Any) -> Job:
+        return self.submit(fn, args, kwargs, where=where, io=True)
+
+    def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
+        """Submit ``fn(x)`` for each x; returns the jobs in order."""
+        return [self.submit(fn, (x,), retry=retry) for x in iterable]
+
+    # -- dispatching -------------------------------------------------------------------------
+
+    def _fits(self, srv: ServerLink, job: Job) -> bool:
+        if srv.state != READY or srv.node.state != READY:
+            return False
+        if job.where and job.where not in (srv.location, srv.node.name, srv.node.addr,
+                                           srv.node.key):
+            return False
+        return job.io or len(srv.inflight) < self.prefetch
+
+    def _pick(self) -> Tuple[Optional[Job], Optional[ServerLink]]:
+        servers = list(self._servers.values())
+        for i, job in enumerate(self._pinned):
+            for srv in servers:
+                if self._fits(srv, job):
+                    del self._pinned[i]
+                    return job, srv
+        if self._queue:
+            job = self._queue[0]
+            best = None
+            for srv in servers:
+                if self._fits(srv, job) and (best is None or len(srv.inflight) < len(best.inflight)):
+                    best = srv
+            if best is not None:
+                self._queue.popleft()
+                return job, best
+        return None, None
+
+    def _dispatcher(self) -> None:
+        while True:
+            with self._cv:
+                job, srv = self._pick()
+                while job is None:
+                    if self._closed:
+                        return
+                    self._cv.wait(1.0)
+                    job, srv = self._pick()
+                assert srv is not None
+                job.state, job.server, job.location = RUNNING, srv, srv.location
+                job.node_name = srv.node.name
+                job.tries += 1
+                job.start_time = time.time()
+                (srv.io_jobs if job.io else srv.inflight)[job.id] = job
+                payloads = self._payloads[srv.sent:]
+                srv.sent = len(self._payloads)
+            try:
+                for payload in payloads:
+                    srv.send((P.INIT, payload))
+                srv.send((P.RUN, job.id, job.ref, job.args, job.kwargs, job.io))
+            except OSError as exc:
+                with self._cv:       # never reached the server: safe to queue again
+                    (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
+                    job.tries -= 1
+                    job.state = QUEUED
+                    if job.where:
+                        self._pinned.insert(0, job)
+                    else:
+                        self._queue.appendleft(job)
+                self.server_lost(srv, f"send failed: {exc}")
+                continue
+            except Exception as exc:  # unpicklable arguments: the job's own failure
+                import traceback
+                with self._cv:
+                    (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
+                    job._finish_error((type(exc).__name__, f"arguments of job {job.id} "
+                                       f"cannot be sent: {exc}", traceback.format_exc(), None))
+                    self.counts["failed"] += 1
+                    self._cv.notify_all()
+                deliver(self.status_task, DispycosStatus(Scheduler.TaskFinished, job))
+                continue
+            deliver(self.status_task, DispycosStatus(Scheduler.TaskStarted, job))
+
+    # -- events from the fleet -------------------------------------------------------------------
+
+    def job_result(self, srv: ServerLink, job_id: int, state: str, value: Any) -> None:
+        with self._cv:
+            job = srv.inflight.pop(job_id, None) or srv.io_jobs.pop(job_id, None)
+            if job is None or job.done() or job.server is not srv:
+                self.counts["duplicates"] += 1      # late or repeated: the first one won
+                return
+            if state == P.OK:
+                job._finish_ok(value)
+                self.counts["done"] += 1
+            elif state == P.TERMINATED:
+                job._finish_lost(TERMINATED, "terminated on request")
+                self.counts["terminated"] += 1
+            else:
+                job._finish_error(value)
+                self.counts["failed"] += 1
+            srv.done += 1
+            srv.node.done += 1
+            self._recent.append(job)
+            self._cv.notify_all()
+        status = Scheduler.TaskTerminated if state == P.TERMINATED else Scheduler.TaskFinished
+        deliver(self.status_task, DispycosStatus(status, job))
+
+    def add_server(self, node: NodeLink, sid: int, port: int, pid: int) -> None:
+        srv = ServerLink(node, sid, port, pid)
+        with self._lock:
+            node.servers[sid] = srv
+        deliver(self.status_task, DispycosStatus(Scheduler.ServerDiscovered, srv.location))
+        threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
+                         name=f"connect-{srv.location}").start()
+
+    def _connect_server(self, srv: ServerLink) -> None:
+        node = srv.node
+        with node.lock:      # one server at a time: node_setup runs before the others
+            first = not node.setup_done
+            try:
+                srv.connect(self, node_setup=first)
+            except Exception as exc:
+                log.error("server %s not usable: %s", srv.location, exc)
+                self._errors[node.key] = str(exc)
+                srv.state = CLOSED
+                srv.close()
+                if first and self.node_setup is not None:
+                    self.close_node(node.key, terminate=True)
+                deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned, srv.location))
+                return
+            if first:
+                node.setup_done = True
+                deliver(self.status_task, DispycosStatus(Scheduler.NodeInitialized, node.info()))
+        with self._cv:
+            if node.state not in (READY, SUSPENDED) or self._closed:
+                srv.close()
+                return
+            self._servers[srv.location] = srv
+            self._cv.notify_all()
+        deliver(self.status_task, DispycosStatus(Scheduler.ServerInitialized, srv.location))
+
+    def server_lost(self, srv: ServerLink, reason: str) -> None:
+        with self._cv:
+            if srv.state in (LOST, CLOSED):
+                return
+            was_closing = srv.state == CLOSING
+            srv.state = CLOSED if was_closing else LOST
+            self._servers.pop(srv.location, None)
+            srv.node.servers.pop(srv.sid, None)
+            lost = list(srv.inflight.values()) + list(srv.io_jobs.values())
+            srv.inflight.clear()
+            srv.io_jobs.clear()
+            rerun = []
+            for job in lost:
+                if job.done():
+                    continue
+                if job.retry and job.tries < self.max_tries and not self._closed:
+                    job.state, job.server = QUEUED, None
+                    rerun.append(job)
+                    self.counts["rerun"] += 1
+                else:
+                    job._finish_lost(ABANDONED, f"server {srv.location} lost: {reason}")
+                    self.counts["abandoned"] += 1
+                    self._recent.append(job)
+            for job in reversed(rerun):
+                if job.where and job.where not in (srv.node.name, srv.node.addr, srv.node.key):
+                    self._pinned.insert(0, job)
+                else:
+                    job.where = None   # its pinned server is gone: anywhere will do
+                    self._queue.appendleft(job)
+            self._cv.notify_all()
+        srv.close()
+        if lost:
+            log.warning("server %s lost (%s): %d jobs queued again, %d abandoned",
+                        srv.location, reason, len(rerun), len(lost) - len(rerun))
+        deliver(self.status_task, DispycosStatus(
+            Scheduler.ServerClosed if was_closing else Scheduler.ServerDisconnected, srv.location))
+        for job in lost:
+            deliver(self.status_task, DispycosStatus(Scheduler.TaskAbandoned, job))
+
+    def node_lost(self, node: NodeLink, reason: str) -> None:
+        with self._cv:
+            if node.state in (LOST, CLOSED):
+                return
+            closing = node.state == CLOSING
+            node.state = CLOSED if closing else LOST
+            servers = list(node.servers.values())
+            self._cv.notify_all()
+        log.warning("node %s (%s) %s: %s", node.name, node.key,
+                    "closed" if closing else "lost", reason)
+        for srv in servers:
+            self.server_lost(srv, f"node {node.name} {reason}")
+        node.close()
+        self._errors[node.key] = reason
+        deliver(self.status_task, DispycosStatus(
+            Scheduler.NodeClosed if closing else Scheduler.NodeDisconnected, node.info()))
+
+    def node_service(self, node: NodeLink, state: str) -> None:
+        if state == "stop" and node.state == READY:
+            node.state = SUSPENDED
+            deliver(self.status_task, DispycosStatus(Scheduler.NodeSuspended, node.info()))
+
+    def file_done(self, where: str, name: str, error: Optional[str]) -> None:
+        event = self._file_events.pop((where, name), None)
+        if event is not None:
+            event.error = error
+            event.set()
+
+    # -- keeper: heartbeats, liveness, dialling -------------------------------------------
+
+    def _keeper(self) -> None:
+        next_beat = 0.0
+        tick = min(self.pulse_interval / 4.0, 0.5)
+        while not self._closed:
+            now = time.monotonic()
+            with self._lock:
+                nodes = list(self._nodes.values())
+            for node in nodes:
+                if node.state in (READY, SUSPENDED, CLOSING):
+                    if now - node.last_heard > 3 * self.pulse_interval:
+                        self.node_lost(node, "silent for 3 heartbeats")
+                    elif now >= next_beat:
+                        running = sum(len(s.inflight) + len(s.io_jobs)
+                                      for s in node.servers.values())
+                        node.send((P.HEARTBEAT, running + len(self._queue)))
+            if now >= next_beat:
+                next_beat = now + self.pulse_interval
+            for target in self.targets:
+                key = f"{target[0]}:{target[1]}"
+                node = self._nodes.get(key)
+                if node is not None and node.state not in (LOST,):
+                    continue
+                if key in self._dialling or now < self._next_dial.get(target, 0.0):
+                    continue
+                self._dialling.add(key)
+                self._next_dial[target] = now + min(self.pulse_interval, 2.0)
+                threading.Thread(target=self._dial, args=(target, key), daemon=True,
+                                 name=f"dial-{key}").start()
+            time.sleep(tick)
+
+    def _dial(self, target: Tuple[str, int], key: str) -> None:
+        node = NodeLink(*target)
+        try:
+            with self._lock:
+                old = self._nodes.get(key)
+                if old is not None and old.state not in (LOST,):
+                    return
+                self._nodes[key] = node
+            count = node.attach(self)
+            if count == 0:
+                node.state = CLOSED
+                deliver(self.status_task, DispycosStatus(Scheduler.NodeIgnore, node.info()))
+                return
+            self._errors.pop(key, None)
+            deliver(self.status_task, DispycosStatus(Scheduler.NodeDiscovered, node.info()))
+        except (OSError, EOFError, DistError, TimeoutError) as exc:
+            node.state = LOST
+            node.close()
+            self._errors[key] = f"{type(exc).__name__}: {exc}"
+            log.debug("node %s not attached: %s", key, exc)
+        finally:
+            self._dialling.discard(key)
+
+    # -- control ----------------------------------------------------------------------------
+
+    def _node(self, node: str) -> NodeLink:
+        for n in self._nodes.values():
+            if node in (n.key, n.name, n.addr):
+                return n
+        raise ValueError(f"unknown node {node!r}; known nodes: {sorted(self._nodes)}")
+
+    def _server(self, location: str) -> ServerLink:
+        for n in self._nodes.values():
+            for s in n.servers.values():
+                if s.location == location:
+                    return s
+        raise ValueError(f"unknown server {location!r}; expected one of {self.servers()}")
+
+    def nodes(self) -> List[str]:
+        """Addresses (``host:port``) of the nodes in use."""
+        return [n.key for n in self._nodes.values() if n.state in (READY, SUSPENDED)]
+
+    def servers(self) -> List[str]:
+        """Locations (``host:port``) of the servers ready for jobs."""
+        return list(self._servers)
+
+    def tasks(self, where: Optional[str] = None) -> List[Job]:
+        """Jobs running now (on node/server ``where`` if given)."""
+        with self._lock:
+            out = []
+            for n in self._nodes.values():
+                for s in n.servers.values():
+                    if where is None or where in (s.location, n.key, n.name, n.addr):
+                        out.extend(s.inflight.values())
+                        out.extend(s.io_jobs.values())
+            return out
+
+    def suspend_node(self, node: str) -> None:
+        """Send no new jobs to ``node``; running ones finish."""
+        n = self._node(node)
+        if n.state == READY:
+            n.state = SUSPENDED
+            deliver(self.status_task, DispycosStatus(Scheduler.NodeSuspended, n.info()))
+
+    def resume_node(self, node: str) -> None:
+        n = self._node(node)
+        if n.state == SUSPENDED:
+            with self._cv:
+                n.state = READY
+                self._cv.notify_all()
+            deliver(self.status_task, DispycosStatus(Scheduler.NodeResumed, n.info()))
+
+    def enable_node(self, node: str, *setup_args: Any) -> None:
+        """Use ``node`` (``host[:port]``): dial it if new, resume it if suspended."""
+        if setup_args:
+            self.node_setup_args = setup_args
+        try:
+            self.resume_node(node)
+            return
+        except ValueError:
+            pass
+        target = parse_address(node, self.node_port)
+        if target not in self.targets:
+            self.targets.append(target)
+
+    def suspend_server(self, location: str) -> None:
+        s = self._server(location)
+        if s.state == READY:
+            s.state = SUSPENDED
+            deliver(self.status_task, DispycosStatus(Scheduler.ServerSuspended, location))
+
+    def resume_server(self, location: str) -> None:
+        s = self._server(location)
+        if s.state == SUSPENDED:
+            with self._cv:
+                s.state = READY
+                self._cv.notify_all()
+            deliver(self.status_task, DispycosStatus(Scheduler.ServerResumed, location))
+
+    enable_server = resume_server
+
+    def close_server(self, location: str, terminate: bool = False, restart: bool = False) -> None:
+        """Stop a server after its jobs (or terminating them); ``restart`` starts a new one."""
+        s = self._server(location)
+        s.state = CLOSING
+        if terminate:
+            for job in list(s.inflight.values()) + list(s.io_jobs.values()):
+                self.terminate(job)
+        self._drain_then(lambda: not s.inflight and not s.io_jobs,
+                         lambda: s.node.send((P.CLOSE_SERVER, s.sid, terminate, restart)))
+
+    def restart_server(self, location: str, terminate: bool = False) -> None:
+        self.close_server(location, terminate=terminate, restart=True)
+
+    def close_node(self, node: str, terminate: bool = False) -> None:
+        """Stop using ``node`` after its jobs finish (or terminating them)."""
+        n = self._node(node) if isinstance(node, str) else node
+        target = (n.addr, n.port)
+        if target in self.targets:
+            self.targets.remove(target)
+        n.state = CLOSING
+        if terminate:
+            for job in self.tasks(n.key):
+                self.terminate(job)
+
+        def finish() -> None:
+            n.send((P.DETACH, terminate))
+            self.node_lost(n, "closed by the client")
+        self._drain_then(lambda: not self.tasks(n.key), finish)
+
+    def restart_node(self, node: str, *setup_args: Any, terminate: bool = False) -> None:
+        n = self._node(node)
+        self.close_node(n.key, terminate=terminate)
+        self.enable_node(n.key, *setup_args)
+
+    def _drain_then(self, drained: Any, action: Any) -> None:
+        def wait() -> None:
+            with self._cv:
+                while not drained():
+                    self._cv.wait(0.5)
+            action()
+        threading.Thread(target=wait, daemon=True, name="drain").start()
+
+    def terminate(self, job: Job) -> bool:
+        """Terminate a queued or running job; True if it was not done yet."""
+        with self._cv:
+            if job.done():
+                return False
+            if job.state == QUEUED:
+                for q in (self._queue, self._pinned):
+                    if job in q:
+                        q.remove(job)
+                job._finish_lost(TERMINATED, "terminated before it started")
+                self.counts["terminated"] += 1
+                self._cv.notify_all()
+                deliver(self.status_task, DispycosStatus(Scheduler.TaskTerminated, job))
+                return True
+            srv = job.server
+        if srv is not None:
+            try:
+                srv.send((P.TERMINATE, job.id))
+            except OSError:
+                pass
+        return True
+
+    def send_file(self, node: str, path: str, timeout: float = 60.0) -> None:
+        """Copy a file into ``node``'s session directory (where jobs run)."""
+        n = self._node(node)
+        name = os.path.basename(path)
+        event = threading.Event()
+        event.error = None  # type: ignore[attr-defined]
+        self._file_events[(n.key, name)] = event
+        with open(path, "rb") as f:
+            while True:
+                data = f.read(P.FILE_CHUNK)
+                last = len(data) < P.FILE_CHUNK
+                if not n.send((P.FILE, name, data, last)):
+                    raise ConnectionError(f"node {node} is not connected")
+                if last:
+                    break
+        if not event.wait(timeout):
+            raise TimeoutError(f"node {node} did not confirm file {name!r} in {timeout}s")
+        if event.error:  # type: ignore[attr-defined]
+            raise DistError(f"node {node} refused file {name!r}: {event.error}")
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def close(self, await_io: bool = False, terminate: bool = False,
+              timeout: Optional[float] = None) -> Any:
+        """Wait for the jobs (or terminate them), release the nodes; returns 0.
+
+        In a picoos task use ``yield client.close()``.
+        """
+        return in_task_or_blocking(self._close, await_io, terminate, timeout)
+
+    def _close(self, await_io: bool, terminate: bool, timeout: Optional[float]) -> int:
+        if self._closed:
+            return 0
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if terminate:
+            for job in list(self._queue) + list(self._pinned) + self.tasks():
+                self.terminate(job)
+        with self._cv:
+            while self._queue or self._pinned or any(
+                    s.inflight or (await_io and s.io_jobs) for s in self._servers.values()):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                if not self._servers and not self._dialling and self._queue and not any(
+                        n.state in (READY, SUSPENDED) for n in self._nodes.values()) \
+                        and left is None and not self.targets:
+                    break          # nothing can ever run them
+                self._cv.wait(0.2 if left is None else min(left, 0.2))
+            self._closed = True
+            left_over = list(self._queue) + list(self._pinned)
+            self._queue.clear()
+            self._pinned.clear()
+            nodes = list(self._nodes.values())
+            self._cv.notify_all()
+        for job in left_over:
+            job._finish_lost(ABANDONED, "client closed before it ran")
+        for node in nodes:
+            if node.state in (READY, SUSPENDED, CLOSING):
+                node.state = CLOSING
+                node.send((P.DETACH, terminate))
+                self.node_lost(node, "client closed")
+        deliver(self.status_task, DispycosStatus(Scheduler.ClientClosed, self))
+        return 0
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._close(False, exc[0] is not None, None)
+
+    # -- monitoring -------------------------------------------------------------------------
+
+    def snapshot(self) -> Dict[str, Any]:
+        """The fleet and the jobs as plain data (web monitor, progress line)."""
+        with self._lock:
+            nodes = [n.describe() for n in self._nodes.values()]
+            servers = [s.describe() for n in self._nodes.values() for s in n.servers.values()]
+            running = sum(s["running"] for s in servers)
+            counts = dict(self.counts)
+            queued = len(self._queue) + len(self._pinned)
+            recent = [j.describe() for j in list(self._recent)[-50:]]
+            recent += [j.describe() for j in self.tasks()]
+        elapsed = (time.time() - self.started_at) if self.started_at else 0.0
+        finished = counts.get("done", 0) + counts.get("failed", 0)
+        return {"client": self.name, "time": time.time(), "elapsed": round(elapsed, 1),
+                "jobs": {"submitted": counts.get("submitted", 0), "done": counts.get("done", 0),
+                         "failed": counts.get("failed", 0), "abandoned": counts.get("abandoned", 0),
+                         "terminated": counts.get("terminated", 0), "rerun": counts.get("rerun", 0),
+                         "duplicates_dropped": counts.get("duplicates", 0),
+                         "queued": queued, "running": running,
+                         "rate": round(finished / elapsed, 1) if elapsed else 0.0},
+                "nodes": nodes, "servers": servers, "recent_jobs": recent}

@@ -1,0 +1,407 @@
+"""The node daemon behind ``picoos-node``: serves one client at a time.
+
+The daemon accepts authenticated links from clients. The client that
+attaches gets a session: a private directory under ``dest_path`` and one
+server process (:mod:`picoos.dist.server`) per CPU, which the client then
+talks to directly. The daemon itself never runs client code; it watches its
+servers (replacing one that dies and telling the client), sends heartbeats
+with the node's figures (:mod:`picoos.dist.resources`), declares a silent
+client lost after three heartbeat periods, enforces the service window and
+zombie period, and on SIGTERM tells the client, stops the servers and
+removes the session's files.
+
+Small threads, each with one job: accept loop, one reader per link, the
+pulse loop, one watcher per server process.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, Dict, List, Optional
+
+from picoos.dist import protocol as P
+from picoos.dist import wire
+from picoos.dist.config import NodeConfig, is_loopback, parse_hhmm
+from picoos.dist.errors import ConfigError, DistError
+from picoos.dist.paths import safe_join
+from picoos.dist.resources import Resources
+
+log = logging.getLogger("picoos.dist")
+
+SERVER_START_TIMEOUT = 30.0
+SERVER_CMD = "from picoos.dist.server import main; main()"
+
+
+class ServerProc:
+    """A server process of a session."""
+
+    def __init__(self, sid: int, proc: subprocess.Popen, port: int):
+        self.sid = sid
+        self.proc = proc
+        self.port = port
+        self.closing = False       # set when we stop it on purpose
+
+
+class Session:
+    """One attached client: its link, directory and servers."""
+
+    def __init__(self, node: "NodeDaemon", link: wire.Link, client: str, pulse: float):
+        self.node = node
+        self.link = link
+        self.client = client
+        self.pulse = pulse
+        self.sid_counter = 0
+        self.servers: Dict[int, ServerProc] = {}
+        self.last_heard = time.monotonic()
+        self.last_busy = time.monotonic()
+        self.ended = threading.Event()
+        self.lock = threading.Lock()
+        node.session_counter += 1
+        self.dir = os.path.join(node.dest_path, f"session-{node.session_counter}-{os.getpid()}")
+        os.makedirs(self.dir, exist_ok=True)
+        self._files: Dict[str, Any] = {}
+
+    # -- servers ---------------------------------------------------------------
+
+    def start_server(self) -> ServerProc:
+        cfg = self.node.cfg
+        with self.lock:
+            self.sid_counter += 1
+            sid = self.sid_counter
+        settings = {"sid": sid, "secret": self.node.secret, "host": self.node.host,
+                    "workdir": self.dir, "max_file_size": cfg.max_file_size,
+                    "certfile": cfg.certfile, "keyfile": cfg.keyfile, "cafile": cfg.cafile,
+                    "loglevel": logging.getLogger("picoos").getEffectiveLevel()}
+        proc = subprocess.Popen([sys.executable, "-c", SERVER_CMD], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, close_fds=True, cwd=self.dir,
+                                start_new_session=True)
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write((json.dumps(settings) + "\n").encode())
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait()
+            raise DistError(f"server process {sid} exited with status {proc.returncode} "
+                            f"before it listened")
+        port = json.loads(line)["port"]
+        srv = ServerProc(sid, proc, port)
+        with self.lock:
+            self.servers[sid] = srv
+        threading.Thread(target=self._watch_server, args=(srv,), daemon=True,
+                         name=f"watch-server-{sid}").start()
+        return srv
+
+    def _watch_server(self, srv: ServerProc) -> None:
+        assert srv.proc.stdout is not None
+        srv.proc.stdout.read()            # returns at EOF: the process is gone
+        status = srv.proc.wait()
+        with self.lock:
+            self.servers.pop(srv.sid, None)
+        if srv.closing or self.ended.is_set():
+            return
+        log.warning("server %s (pid %s) died with status %s; starting a new one",
+                    srv.sid, srv.proc.pid, status)
+        self.send((P.SERVER_LOST, srv.sid, status))
+        try:
+            new = self.start_server()
+        except (OSError, DistError) as exc:
+            log.error("cannot replace server %s: %s", srv.sid, exc)
+            return
+        self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
+
+    def stop_server(self, srv: ServerProc, terminate: bool = True, grace: float = 3.0) -> None:
+        srv.closing = True
+        try:
+            assert srv.proc.stdin is not None
+            srv.proc.stdin.close()        # the server exits when its stdin closes
+        except OSError:
+            pass
+        if terminate:
+            try:
+                srv.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                srv.proc.kill()
+                srv.proc.wait()
+
+    # -- messages ----------------------------------------------------------------
+
+    def send(self, msg: tuple) -> bool:
+        try:
+            self.link.send(msg)
+            return True
+        except (OSError, EOFError):
+            return False
+
+    def handle(self, msg: tuple) -> None:
+        kind = msg[0]
+        self.last_heard = time.monotonic()
+        if kind == P.HEARTBEAT:
+            if msg[1]:
+                self.last_busy = self.last_heard
+        elif kind == P.START:
+            count = self.node.cfg.server_count() if not msg[1] else min(
+                msg[1], self.node.cfg.server_count())
+            started: List[tuple] = []
+            for _ in range(count):
+                srv = self.start_server()
+                started.append((srv.sid, srv.port, srv.proc.pid))
+            self.last_busy = time.monotonic()
+            self.send((P.SERVERS, started))
+        elif kind == P.FILE:
+            self.receive_file(*msg[1:])
+        elif kind == P.CLOSE_SERVER:
+            _, sid, terminate, restart = msg
+            srv = self.servers.get(sid)
+            if srv is not None:
+                self.stop_server(srv, terminate)
+                if restart:
+                    new = self.start_server()
+                    self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
+        elif kind == P.DETACH:
+            self.end("client closed", tell=False)
+
+    def receive_file(self, name: str, data: bytes, last: bool) -> None:
+        error = None
+        f = self._files.get(name)
+        try:
+            if f is None:
+                f = open(safe_join(self.dir, name), "wb")
+                self._files[name] = f
+            f.write(data)
+            limit = self.node.cfg.max_file_size
+            if limit and f.tell() > limit:
+                raise DistError(f"file {name!r} is larger than this node's "
+                                f"max_file_size of {limit} bytes")
+        except Exception as exc:
+            error, last = str(exc), True
+        if last:
+            self._files.pop(name, None)
+            if f is not None:
+                f.close()
+            self.send((P.FILE_DONE, name, error))
+
+    def end(self, reason: str, tell: bool = True) -> None:
+        """Stop the servers, remove the directory, drop the link (idempotent)."""
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        log.info("session with %s ends: %s", self.client, reason)
+        if tell:
+            self.send((P.CLOSING, reason))
+        with self.lock:
+            servers = list(self.servers.values())
+        for srv in servers:
+            self.stop_server(srv, terminate=False)
+        for srv in servers:
+            self.stop_server(srv, terminate=True)
+        for f in self._files.values():
+            f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.link.close()
+        self.node.session_ended(self)
+
+
+class NodeDaemon:
+    """The daemon: listens, attaches one client at a time, beats its heart."""
+
+    def __init__(self, cfg: NodeConfig):
+        self.cfg = cfg
+        self.secret = cfg.read_secret()
+        self.host = cfg.listen_host()
+        if not self.secret and not is_loopback(self.host):
+            raise ConfigError(f"refusing to accept code on {self.host} without a secret; "
+                              f"set --secret/--secret-file or listen on 127.0.0.1")
+        self.name = cfg.name or socket.gethostname()
+        self.dest_path = cfg.dest_path or os.path.join(
+            tempfile.gettempdir(), f"picoos-node-{cfg.tcp_port or os.getpid()}")
+        os.makedirs(self.dest_path, exist_ok=True)
+        self.ssl_context = (wire.server_ssl_context(cfg.certfile, cfg.keyfile, cfg.cafile)
+                            if cfg.certfile else None)
+        self.resources = Resources(disk_path=self.dest_path)
+        self.session: Optional[Session] = None
+        self.session_counter = 0
+        self.served = 0
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((self.host, cfg.tcp_port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {self.host}:{cfg.tcp_port}: "
+                              f"{exc.strerror}") from None
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self._window = [parse_hhmm(cfg.service_start, "service_start"),
+                        parse_hhmm(cfg.service_stop, "service_stop"),
+                        parse_hhmm(cfg.service_end, "service_end")]
+
+    # -- service window -----------------------------------------------------------
+
+    def in_service(self, state: str = "start") -> bool:
+        """Whether now is inside the window for ``state`` (start/stop/end)."""
+        start, stop, end = self._window
+        limit = {"start": stop if stop is not None else end, "stop": stop, "end": end}[state]
+        if start is None and limit is None:
+            return True
+        tm = time.localtime()
+        now = tm.tm_hour * 60 + tm.tm_min
+        begin = start if start is not None else 0
+        finish = limit if limit is not None else 24 * 60
+        if begin <= finish:
+            return begin <= now < finish
+        return now >= begin or now < finish        # a window across midnight
+
+    # -- info -----------------------------------------------------------------------
+
+    def info(self) -> Dict[str, Any]:
+        figures = self.resources.sample()
+        figures.update({"name": self.name, "host": self.cfg.ext_host or self.host,
+                        "port": self.port, "servers": self.cfg.server_count(),
+                        "pid": os.getpid()})
+        return figures
+
+    # -- threads ---------------------------------------------------------------------
+
+    def accept_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, addr = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve_conn, args=(conn, addr[:2]), daemon=True,
+                             name=f"link-{addr[0]}:{addr[1]}").start()
+
+    def serve_conn(self, conn: socket.socket, addr: tuple) -> None:
+        try:
+            link = wire.accept_link(conn, self.secret, addr, self.ssl_context)
+            msg = link.recv(timeout=wire.HANDSHAKE_TIMEOUT)
+        except (DistError, OSError, EOFError) as exc:
+            log.warning("refused %s:%s: %s", addr[0], addr[1], exc)
+            conn.close()
+            return
+        if msg[0] == P.INFO:
+            link.send((P.INFO, self.info()))
+            link.close()
+            return
+        if msg[0] != P.ATTACH:
+            link.close()
+            return
+        _, client, pulse = msg
+        with self.lock:
+            busy = self.session is not None and not self.session.ended.is_set()
+            if busy:
+                reason = f"node {self.name} is serving {self.session.client}"
+            elif not self.in_service("start") or self.stopping.is_set():
+                busy, reason = True, f"node {self.name} is outside its service window"
+            else:
+                session = self.session = Session(self, link, client,
+                                                 pulse or self.cfg.pulse_interval)
+        if busy:
+            link.send((P.BUSY, reason))
+            link.close()
+            return
+        log.info("client %s attached from %s", client, addr[0])
+        link.send((P.ATTACHED, self.info()))
+        while not session.ended.is_set():
+            try:
+                msg = link.recv()
+            except (EOFError, OSError, DistError):
+                session.end("client link lost", tell=False)
+                break
+            try:
+                session.handle(msg)
+            except Exception as exc:  # a bad request ends the session, not the node
+                log.exception("bad request from %s", client)
+                session.end(f"bad request: {exc}")
+
+    def pulse_loop(self) -> None:
+        while not self.stopping.is_set():
+            session = self.session
+            period = session.pulse if session is not None else self.cfg.pulse_interval
+            if self.stopping.wait(min(period, 1.0) if session is None else period):
+                return
+            session = self.session
+            if session is None or session.ended.is_set():
+                continue
+            now = time.monotonic()
+            if now - session.last_heard > 3 * session.pulse:
+                session.end("client silent for 3 heartbeats", tell=False)
+                continue
+            zombie = self.cfg.zombie_period
+            if zombie and now - session.last_busy > zombie:
+                session.end(f"client idle for more than {zombie:g}s (zombie period)")
+                continue
+            if not self.in_service("end"):
+                session.end("service window ended")
+                continue
+            if not self.in_service("stop"):
+                session.send((P.SERVICE, "stop"))
+            session.send((P.PULSE, self.info()))
+
+    def session_ended(self, session: Session) -> None:
+        with self.lock:
+            if self.session is session:
+                self.session = None
+            self.served += 1
+            if self.cfg.serve > 0 and self.served >= self.cfg.serve:
+                log.info("served %d clients; exiting", self.served)
+                self.stopping.set()
+
+    def stdin_loop(self) -> None:
+        for line in sys.stdin:
+            cmd = line.strip().lower()
+            if cmd in ("quit", "exit"):
+                break
+            if cmd == "status":
+                session = self.session
+                who = session.client if session else "no client"
+                servers = len(session.servers) if session else 0
+                print(f"{self.name} on {self.host}:{self.port}: {who}, {servers} servers",
+                      flush=True)
+        else:
+            return            # stdin closed (e.g. started from a script): keep running
+        self.stopping.set()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        session = self.session
+        if session is not None:
+            session.end("node shutting down")
+
+    def run(self, ready: Optional[Any] = None) -> int:
+        """Serve until SIGTERM/SIGINT, ``quit`` or ``serve`` clients; return 0."""
+        def on_signal(signum: int, frame: Any) -> None:
+            self.stopping.set()
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        threading.Thread(target=self.accept_loop, daemon=True, name="accept").start()
+        threading.Thread(target=self.pulse_loop, daemon=True, name="pulse").start()
+        if not self.cfg.daemon and sys.stdin is not None and sys.stdin.isatty():
+            threading.Thread(target=self.stdin_loop, daemon=True, name="stdin").start()
+        log.info("node %s listening on %s:%d with %d servers", self.name, self.host,
+                 self.port, self.cfg.server_count())
+        # a line parents and tests can wait on instead of sleeping
+        print(f"picoos-node ready {self.host}:{self.port} name={self.name}", flush=True)
+        while not self.stopping.wait(1.0):
+            pass
+        self.shutdown()
+        return 0
+
+
+def run_node(cfg: NodeConfig) -> int:
+    """Run a node daemon with ``cfg`` until it is told to stop."""
+    return NodeDaemon(cfg).run()

@@ -1,0 +1,289 @@
+"""The client's side of one node and of one server: connect, set up, listen.
+
+A :class:`NodeLink` attaches to a node daemon, ships the computation's
+files, asks for servers, runs ``node_setup`` and then reads the node's
+heartbeats and server events. A :class:`ServerLink` connects to one server
+process, installs the code, runs ``server_setup`` and then reads results.
+Each has one reader thread; everything they learn goes to the
+:class:`~picoos.dist.client.Client`, which owns the job bookkeeping.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from picoos.dist import protocol as P
+from picoos.dist import wire
+from picoos.dist.allocate import DispycosNodeAvailInfo, DispycosNodeInfo
+from picoos.dist.errors import DistError, NodeUnavailable, ProtocolError, SetupError
+from picoos.dist.paths import safe_join
+
+log = logging.getLogger("picoos.dist")
+
+SETUP_TIMEOUT = 120.0
+
+# states of nodes and servers
+CONNECTING, READY, SUSPENDED, CLOSING, CLOSED, LOST = (
+    "connecting", "ready", "suspended", "closing", "closed", "lost")
+
+
+def _expect(link: wire.Link, kind: str, timeout: float, on_other: Any = None) -> tuple:
+    """Read messages until one of ``kind``; others go to ``on_other``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no {kind!r} reply from {link.peer} within {timeout:g}s")
+        msg = link.recv(timeout=left)
+        if msg[0] == kind:
+            return msg
+        if on_other is not None:
+            on_other(msg)
+
+
+class ServerLink:
+    """One server process of a node, as the client sees it."""
+
+    def __init__(self, node: "NodeLink", sid: int, port: int, pid: int):
+        self.node = node
+        self.sid = sid
+        self.port = port
+        self.pid = pid
+        self.location = f"{node.addr}:{port}"
+        self.link: Optional[wire.Link] = None
+        self.state = CONNECTING
+        self.inflight: Dict[int, Any] = {}     # job id -> Job (CPU jobs)
+        self.io_jobs: Dict[int, Any] = {}      # job id -> Job (I/O jobs)
+        self.done = 0
+        self.sent = 0                          # code payloads installed on the server
+        self._recv_files: Dict[str, Any] = {}
+
+    def connect(self, client: Any, node_setup: bool) -> None:
+        """Connect, install the code, run the setup functions; raises on failure."""
+        self.link = wire.connect_link((self.node.addr, self.port), client.secret,
+                                      ssl_context=client.ssl_context)
+        payloads = client.init_payloads()
+        for payload in payloads:
+            self.link.send((P.INIT, payload))
+            _, err = _expect(self.link, P.INIT_DONE, SETUP_TIMEOUT)
+            if err is not None:
+                raise SetupError(f"server {self.location} cannot install the computation: "
+                                 f"{err[0]}: {err[1]}\n{err[2]}")
+        self.sent = len(payloads)
+        setups = [("node", client.node_setup_ref, client.node_setup_args)] if node_setup else []
+        setups.append(("server", client.server_setup_ref, client.server_setup_args))
+        for tag, ref, args in setups:
+            if ref is None:
+                continue
+            self.link.send((P.SETUP, tag, ref, args, {}))
+            _, _, err, value = _expect(self.link, P.SETUP_DONE, SETUP_TIMEOUT)
+            if err is not None:
+                raise SetupError(f"{tag}_setup failed on {self.location}: {err[0]}: "
+                                 f"{err[1]}\n{err[2]}")
+            if value not in (None, 0):
+                raise SetupError(f"{tag}_setup on {self.location} returned {value!r}; "
+                                 f"expected 0 (or None) for success")
+        self.state = READY
+        threading.Thread(target=self._reader, args=(client,), daemon=True,
+                         name=f"server-{self.location}").start()
+
+    def _reader(self, client: Any) -> None:
+        link = self.link
+        assert link is not None
+        while True:
+            try:
+                msg = link.recv()
+            except Exception as exc:  # EOF, reset, bad frame: the server is gone to us
+                client.server_lost(self, f"link lost ({type(exc).__name__}: {exc})")
+                return
+            kind = msg[0]
+            if kind == P.RESULT:
+                client.job_result(self, msg[1], msg[2], msg[3])
+            elif kind == P.FILE:
+                self._file_part(client, *msg[1:])
+            elif kind == P.INIT_DONE and msg[1] is not None:
+                log.error("server %s failed to install code: %s", self.location, msg[1][1])
+            elif kind == P.FILE_DONE:
+                client.file_done(self.location, msg[1], msg[2])
+
+    def _file_part(self, client: Any, name: str, data: bytes, last: bool) -> None:
+        f = self._recv_files.get(name)
+        try:
+            if f is None:
+                f = open(safe_join(client.dest_path, name), "wb")
+                self._recv_files[name] = f
+            f.write(data)
+        except Exception as exc:  # a bad name from a server must not kill the reader
+            log.error("file %r from %s refused: %s", name, self.location, exc)
+            last = True
+        if last and f is not None:
+            self._recv_files.pop(name, None)
+            f.close()
+
+    def send(self, msg: tuple) -> None:
+        assert self.link is not None
+        self.link.send(msg)
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
+
+    def describe(self) -> Dict[str, Any]:
+        return {"location": self.location, "node": self.node.name, "pid": self.pid,
+                "state": self.state, "running": len(self.inflight) + len(self.io_jobs),
+                "done": self.done}
+
+
+class NodeLink:
+    """One attached node daemon."""
+
+    def __init__(self, addr: str, port: int):
+        self.addr = addr
+        self.port = port
+        self.name = f"{addr}:{port}"
+        self.key = f"{addr}:{port}"
+        self.link: Optional[wire.Link] = None
+        self.state = CONNECTING
+        self.figures: Dict[str, Any] = {}
+        self.servers: Dict[int, ServerLink] = {}
+        self.last_heard = time.monotonic()
+        self.done = 0
+        self.lock = threading.Lock()
+        self.setup_done = False
+
+    # -- attach ---------------------------------------------------------------------
+
+    def attach(self, client: Any) -> int:
+        """Attach and start servers; returns how many the filters allow (0 = skip).
+
+        Raises NodeUnavailable when the node is busy, OSError when it is
+        unreachable, AuthError for a wrong secret.
+        """
+        self.link = wire.connect_link((self.addr, self.port), client.secret,
+                                      timeout=client.connect_timeout,
+                                      ssl_context=client.ssl_context)
+        self.link.send((P.ATTACH, client.name, client.pulse_interval))
+        reply = self.link.recv(timeout=wire.HANDSHAKE_TIMEOUT)
+        if reply[0] == P.BUSY:
+            self.link.close()
+            raise NodeUnavailable(f"node {self.key} refused: {reply[1]}")
+        if reply[0] != P.ATTACHED:
+            raise ProtocolError(f"node {self.key} answered {reply[0]!r} to attach")
+        self.figures = reply[1]
+        self.name = self.figures.get("name") or self.name
+        self.last_heard = time.monotonic()
+        count = client.allocation(self)
+        if count <= 0:
+            self.link.send((P.DETACH, False))
+            self.link.close()
+            return 0
+        for path in client.computation.files:
+            self.send_file(path)
+        self.link.send((P.START, count))
+        _, started = _expect(self.link, P.SERVERS, SETUP_TIMEOUT, self._early)
+        self.state = READY
+        threading.Thread(target=self._reader, args=(client,), daemon=True,
+                         name=f"node-{self.key}").start()
+        for sid, port, pid in started:
+            client.add_server(self, sid, port, pid)
+        return count
+
+    def send_file(self, path: str, name: Optional[str] = None) -> None:
+        """Ship a file into the node's session directory and wait for its receipt."""
+        assert self.link is not None
+        name = name or os.path.basename(path)
+        with open(path, "rb") as f:
+            while True:
+                data = f.read(P.FILE_CHUNK)
+                last = len(data) < P.FILE_CHUNK
+                self.link.send((P.FILE, name, data, last))
+                if last:
+                    break
+        _, got, error = _expect(self.link, P.FILE_DONE, SETUP_TIMEOUT, self._early)
+        if error:
+            raise DistError(f"node {self.key} refused file {name!r}: {error}")
+
+    def _early(self, msg: tuple) -> None:
+        # heartbeats that arrive while attaching still count as signs of life
+        if msg[0] == P.PULSE:
+            self.figures = msg[1]
+            self.last_heard = time.monotonic()
+
+    # -- after attach -------------------------------------------------------------------
+
+    def _reader(self, client: Any) -> None:
+        link = self.link
+        assert link is not None
+        while True:
+            try:
+                msg = link.recv()
+            except Exception as exc:
+                client.node_lost(self, f"link lost ({type(exc).__name__}: {exc})")
+                return
+            self.last_heard = time.monotonic()
+            kind = msg[0]
+            if kind == P.PULSE:
+                self.figures = msg[1]
+            elif kind == P.SERVER_UP:
+                client.add_server(self, *msg[1:])
+            elif kind == P.SERVER_LOST:
+                srv = self.servers.get(msg[1])
+                if srv is not None:
+                    client.server_lost(srv, f"process exited with status {msg[2]}")
+            elif kind == P.SERVICE:
+                client.node_service(self, msg[1])
+            elif kind == P.FILE_DONE:
+                client.file_done(self.key, msg[1], msg[2])
+            elif kind == P.CLOSING:
+                client.node_lost(self, f"node closing: {msg[1]}")
+                return
+
+    def send(self, msg: tuple) -> bool:
+        try:
+            assert self.link is not None
+            self.link.send(msg)
+            return True
+        except (OSError, AssertionError):
+            return False
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
+
+    def info(self) -> DispycosNodeInfo:
+        fig = self.figures
+        return DispycosNodeInfo(self.name, self.addr, len(self.servers) or fig.get("servers", 0),
+                                fig.get("platform", ""),
+                                DispycosNodeAvailInfo.from_figures(self.key, fig),
+                                fig.get("model"), self.port)
+
+    def describe(self) -> Dict[str, Any]:
+        fig = self.figures
+        running = sum(len(s.inflight) + len(s.io_jobs) for s in self.servers.values())
+        return {"name": self.name, "addr": self.addr, "port": self.port, "state": self.state,
+                "servers": len(self.servers), "running": running, "done": self.done,
+                "cpu_busy": fig.get("cpu_busy"), "cpus": fig.get("cpus"),
+                "memory_total": fig.get("memory_total"),
+                "memory_available": fig.get("memory_available"),
+                "disk_free": fig.get("disk_free"), "swap_used_percent": fig.get("swap_used_percent"),
+                "model": fig.get("model"), "temperature": fig.get("temperature"),
+                "throttled": fig.get("throttled"), "platform": fig.get("platform"),
+                "last_heard": round(time.monotonic() - self.last_heard, 1)}
+
+
+def parse_address(text: str, default_port: int) -> Tuple[str, int]:
+    """``"host"`` or ``"host:port"`` -> (host, port); raises ValueError."""
+    host, sep, port = text.rpartition(":")
+    if not sep or host.endswith("]") is False and ":" in host:
+        return text.strip("[]"), default_port
+    try:
+        value = int(port)
+    except ValueError:
+        raise ValueError(f"node address {text!r} has a bad port {port!r}; "
+                         f"expected host or host:port") from None
+    if not 0 < value < 65536:
+        raise ValueError(f"node address {text!r}: port {value} out of range 1..65535")
+    return host.strip("[]"), value

@@ -1,0 +1,350 @@
+"""A server process: runs the jobs one client sends, one at a time.
+
+A node daemon starts one of these per CPU for each client and never runs
+client code itself; a job that crashes or hangs takes down only its server,
+which the node replaces. The node talks to a server over its stdin/stdout
+(settings in, listening port out; stdin closing means "the node is gone:
+exit"), and the client talks to it directly over an authenticated
+:class:`~picoos.dist.wire.Link`, so results do not pass through the node.
+
+Shipped code is installed as modules under the names it had on the client
+(``__main__`` included), so instances of shipped classes pickle the same way
+in both directions. CPU jobs run one after another in one worker thread;
+I/O jobs (``run_async``) each get a thread of their own.
+
+Inside a job, :func:`send_file` sends a file back to the client.
+"""
+from __future__ import annotations
+
+import ctypes
+import inspect
+import json
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+import traceback
+import types
+from typing import Any, Dict, Optional, Tuple
+
+from picoos.dist import protocol as P
+from picoos.dist import wire
+from picoos.dist.errors import DistError, JobTerminated
+from picoos.dist.paths import safe_join
+
+log = logging.getLogger("picoos.dist")
+
+_current: "Optional[Server]" = None
+_job_ctx = threading.local()
+
+
+def send_file(path: str, name: Optional[str] = None) -> None:
+    """Send ``path`` (a file on this server) to the client, as ``name``.
+
+    Call it from inside a job; the file reaches the client's ``dest_path``
+    before the job's result does. Raises DistError outside a job.
+    """
+    server = _current
+    if server is None or server.link is None:
+        raise DistError("send_file() works only inside a job running on a picoos server")
+    name = name or os.path.basename(path)
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(P.FILE_CHUNK)
+            last = len(data) < P.FILE_CHUNK
+            server.link.send((P.FILE, name, data, last))
+            if last:
+                break
+
+
+def current_job_id() -> Optional[int]:
+    """The id of the job running in this thread, or None."""
+    return getattr(_job_ctx, "job_id", None)
+
+
+class _Stop(Exception):
+    pass
+
+
+class Server:
+    """One server process's state: shipped modules, job queue, client link."""
+
+    def __init__(self, settings: Dict[str, Any]):
+        self.sid: int = settings["sid"]
+        self.secret: str = settings.get("secret", "")
+        self.host: str = settings.get("host", "127.0.0.1")
+        self.workdir: str = settings["workdir"]
+        self.max_file_size: int = settings.get("max_file_size", 0)
+        self.ssl_context = None
+        if settings.get("certfile"):
+            self.ssl_context = wire.server_ssl_context(settings["certfile"], settings["keyfile"],
+                                                       settings.get("cafile", ""))
+        self.link: Optional[wire.Link] = None
+        self.jobs: "queue.Queue[Optional[tuple]]" = queue.Queue()
+        self.running: Optional[int] = None          # job id in the worker thread
+        self.worker_ident: Optional[int] = None
+        self.cancelled: set = set()
+        self.modules: Dict[str, types.ModuleType] = {}
+        self._files: Dict[str, Any] = {}
+
+    # -- setup -----------------------------------------------------------------
+
+    def listen(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        sock.listen(4)
+        return sock
+
+    def install(self, components: Dict[str, Any]) -> None:
+        """Install shipped modules: each a name, import lines and source."""
+        for name, imports, source in components.get("modules", []):
+            mod = self.modules.get(name)
+            if mod is None:
+                mod = types.ModuleType(name)
+                mod.__file__ = f"<picoos shipped {name}>"
+                self.modules[name] = mod
+                sys.modules[name] = mod     # so pickle finds shipped classes by name
+            for line in imports:
+                try:
+                    exec(line, mod.__dict__)
+                except Exception:  # an import the job may not need; it fails loudly if used
+                    log.debug("shipped import failed on server %s: %s", self.sid, line)
+            # keep the source where traceback can find it: a job's traceback then
+            # shows the failing line, not just a line number
+            import linecache
+            key = f"<picoos shipped {name} #{len(linecache.cache)}>"
+            linecache.cache[key] = (len(source), None, source.splitlines(True), key)
+            exec(compile(source, key, "exec"), mod.__dict__)
+
+    def lookup(self, ref: Tuple[str, str]) -> Any:
+        modname, qualname = ref
+        mod = self.modules.get(modname) or sys.modules.get(modname)
+        if mod is None:
+            __import__(modname)
+            mod = sys.modules[modname]
+        obj: Any = mod
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    # -- running ---------------------------------------------------------------
+
+    def call(self, ref: Tuple[str, str], args: tuple, kwargs: dict) -> Any:
+        fn = self.lookup(ref)
+        return run_callable(fn, args, kwargs)
+
+    def worker(self) -> None:
+        self.worker_ident = threading.get_ident()
+        while True:
+            item = self.jobs.get()
+            if item is None:
+                return
+            kind = item[0]
+            if kind == P.RUN:
+                self.run_job(*item[1:])
+            else:
+                self.run_setup(*item[1:])
+
+    def run_job(self, job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
+        if job_id in self.cancelled:
+            self.cancelled.discard(job_id)
+            self.reply((P.RESULT, job_id, P.TERMINATED, None))
+            return
+        _job_ctx.job_id = job_id
+        self.running = job_id
+        try:
+            value = self.call(ref, args, kwargs)
+            msg = (P.RESULT, job_id, P.OK, value)
+        except JobTerminated:
+            msg = (P.RESULT, job_id, P.TERMINATED, None)
+        except BaseException as exc:  # the job's failure is its result
+            msg = (P.RESULT, job_id, P.ERROR, describe_error(exc))
+        finally:
+            self.running = None
+            _job_ctx.job_id = None
+        self.reply(msg, job_id)
+
+    def run_setup(self, tag: str, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
+        try:
+            value = self.call(ref, args, kwargs)
+            msg = (P.SETUP_DONE, tag, None, value)
+        except BaseException as exc:
+            msg = (P.SETUP_DONE, tag, describe_error(exc), None)
+        self.reply(msg)
+
+    def run_io(self, job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
+        _job_ctx.job_id = job_id
+        try:
+            msg = (P.RESULT, job_id, P.OK, self.call(ref, args, kwargs))
+        except BaseException as exc:
+            msg = (P.RESULT, job_id, P.ERROR, describe_error(exc))
+        self.reply(msg, job_id)
+
+    def reply(self, msg: tuple, job_id: Optional[int] = None) -> None:
+        link = self.link
+        if link is None:
+            return
+        try:
+            link.send(msg)
+        except (OSError, EOFError):
+            return
+        except Exception as exc:  # an unpicklable result: say so instead of hanging
+            if job_id is None:
+                return
+            err = (type(exc).__name__, f"result of job {job_id} cannot be sent back: {exc}",
+                   traceback.format_exc(), None)
+            try:
+                link.send((P.RESULT, job_id, P.ERROR, err))
+            except Exception:
+                pass
+
+    def terminate(self, job_id: int) -> None:
+        if self.running == job_id and self.worker_ident is not None:
+            # raise JobTerminated inside the worker at its next bytecode
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self.worker_ident), ctypes.py_object(JobTerminated))
+        else:
+            self.cancelled.add(job_id)
+
+    # -- the client link ------------------------------------------------------------
+
+    def serve_link(self, link: wire.Link) -> None:
+        self.link = link
+        while True:
+            try:
+                msg = link.recv()
+            except (EOFError, OSError):
+                break
+            kind = msg[0]
+            if kind == P.RUN:
+                _, job_id, ref, args, kwargs, io = msg
+                if io:
+                    threading.Thread(target=self.run_io, args=(job_id, ref, args, kwargs),
+                                     daemon=True, name=f"io-job-{job_id}").start()
+                else:
+                    self.jobs.put((P.RUN, job_id, ref, args, kwargs))
+            elif kind == P.TERMINATE:
+                self.terminate(msg[1])
+            elif kind == P.SETUP:
+                self.jobs.put(msg)
+            elif kind == P.INIT:
+                try:
+                    self.install(msg[1])
+                    link.send((P.INIT_DONE, None))
+                except BaseException as exc:
+                    link.send((P.INIT_DONE, describe_error(exc)))
+            elif kind == P.FILE:
+                self.receive_file(*msg[1:])
+            elif kind == P.PING:
+                link.send((P.PONG, msg[1]))
+            elif kind == P.CLOSE:
+                raise _Stop()
+        if self.link is link:
+            self.link = None
+
+    def receive_file(self, name: str, data: bytes, last: bool) -> None:
+        f = self._files.get(name)
+        error = None
+        try:
+            if f is None:
+                f = open(safe_join(self.workdir, name), "wb")
+                self._files[name] = f
+            f.write(data)
+            if self.max_file_size and f.tell() > self.max_file_size:
+                raise DistError(f"file {name!r} is larger than max_file_size "
+                                f"{self.max_file_size}")
+        except Exception as exc:
+            error = str(exc)
+            last = True
+        if last:
+            self._files.pop(name, None)
+            if f is not None:
+                f.close()
+            if self.link is not None:
+                self.link.send((P.FILE_DONE, name, error))
+
+
+def describe_error(exc: BaseException) -> tuple:
+    """(type name, message, traceback text, pickled exception or None)."""
+    import pickle
+    try:
+        blob = pickle.dumps(exc)
+        pickle.loads(blob)
+    except Exception:
+        blob = None
+    return (type(exc).__name__, str(exc), traceback.format_exc(), blob)
+
+
+def run_callable(fn: Any, args: tuple, kwargs: dict) -> Any:
+    """Call a job function; generator and async functions run on a picoos kernel.
+
+    pycos-style job functions are generators taking ``task=None``; they run
+    on picoos's kernel when it is installed. Without it, a generator that
+    only yields plain values still runs (each value is sent back, as pycos
+    does for non-trap values).
+    """
+    if inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn):
+        runner = _kernel_runner()
+        if runner is not None:
+            return runner(fn, *args, **kwargs)
+        gen = fn(*args, **kwargs)
+        value = None
+        try:
+            while True:
+                value = gen.send(value)
+        except StopIteration as stop:
+            return stop.value
+    return fn(*args, **kwargs)
+
+
+def _kernel_runner() -> Any:
+    try:
+        from picoos.kernel.scheduler import run
+    except ImportError:
+        return None
+    return run
+
+
+def _watch_stdin(server: Server) -> None:
+    # the node holds our stdin: EOF means the node exited or closed us
+    for line in sys.stdin:
+        if line.strip() == "quit":
+            break
+    os._exit(0)
+
+
+def main() -> None:
+    """Entry point of a server process (started by the node daemon)."""
+    settings = json.loads(sys.stdin.readline())
+    global _current
+    server = _current = Server(settings)
+    logging.basicConfig(level=settings.get("loglevel", logging.WARNING),
+                        format=f"%(asctime)s server-{server.sid} %(levelname)s %(message)s")
+    os.makedirs(server.workdir, exist_ok=True)
+    os.chdir(server.workdir)
+    sys.path.insert(0, server.workdir)   # shipped .py files import like local modules
+    sock = server.listen()
+    sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}) + "\n")
+    sys.stdout.flush()
+    threading.Thread(target=_watch_stdin, args=(server,), daemon=True, name="stdin").start()
+    threading.Thread(target=server.worker, daemon=True, name="worker").start()
+    while True:
+        conn, addr = sock.accept()
+        try:
+            link = wire.accept_link(conn, server.secret, addr[:2], server.ssl_context)
+        except (DistError, OSError, EOFError) as exc:
+            log.warning("server %s refused %s: %s", server.sid, addr, exc)
+            conn.close()
+            continue
+        try:
+            server.serve_link(link)
+        except _Stop:
+            link.close()
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

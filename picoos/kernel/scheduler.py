@@ -309,6 +309,7 @@ class Kernel:
         """Run `n` steps from the ready queue."""
         ready = self._ready
         popleft = ready.popleft
+        tasks = self._tasks
         for _ in range(n):
             task = popleft()
             self._current = task
@@ -331,7 +332,16 @@ class Kernel:
                         r = gen.throw(exc)
                 except StopIteration as e:
                     rare = task._rare
-                    if rare is None or not rare.callers:
+                    if rare is None:
+                        # the common end: inline of _task_returned
+                        task._state = DONE
+                        task._result = e.value
+                        task._mbox = None
+                        tasks.discard(task)
+                        if self._join_events and len(tasks) == self._daemons:
+                            self._set_join_events()
+                        break
+                    if not rare.callers:
                         self._task_returned(task, e.value)
                         break
                     gen = task._gen = rare.callers.pop()

@@ -35,9 +35,11 @@ _CO_GENERATOR = 0x20
 _CO_COROUTINE = 0x80
 _CO_ITERABLE_COROUTINE = 0x100
 
-# code object -> whether the function wants `task` injected (cache, since the
-# answer is fixed by the code object and the check runs on every spawn)
-_wants_task = {}
+# code object of a task function -> whether it wants `task` injected; filled
+# by make_generator, read on every spawn (the answer is fixed by the code)
+_code_kind = {}
+
+_kernel_of_thread = context.by_thread.get
 
 
 class HotSwapException(Exception):
@@ -137,9 +139,11 @@ def make_generator(task, args, kwargs):
         if not flags & (_CO_GENERATOR | _CO_COROUTINE | _CO_ITERABLE_COROUTINE):
             raise TaskError("a task runs a generator function or an async def function; "
                             "%s is a plain function (it has no yield/await)" % _describe(target))
-        wants = _wants_task.get(code)
+        wants = _code_kind.get(code)
         if wants is None:
-            wants = _wants_task[code] = _has_task_param(target, code)
+            wants = _has_task_param(target, code)
+            if len(_code_kind) < 10000:
+                _code_kind[code] = wants
         if wants and kwargs.get("task") is None:
             kwargs["task"] = task
         return target(*args, **kwargs)
@@ -206,11 +210,17 @@ class Task:
     )
 
     def __init__(self, *args, **kwargs):
-        kernel = context.by_thread.get(get_ident())
-        if kernel is None:
-            kernel = context.kernel_for_caller()
-        self._gen = make_generator(self, args, kwargs)
-        self._kernel = kernel
+        kernel = _kernel_of_thread(get_ident())
+        # fast path: a plain generator/async function seen before
+        try:
+            target = args[0]
+            wants = _code_kind[target.__code__]
+        except (IndexError, AttributeError, KeyError):
+            self._gen = make_generator(self, args, kwargs)
+        else:
+            if wants and kwargs.get("task") is None:
+                kwargs["task"] = self
+            self._gen = target(*args[1:], **kwargs)
         self._state = READY
         self._value = None
         self._exc = None
@@ -219,7 +229,13 @@ class Task:
         self._mbox = None
         self._result = None
         self._rare = None
-        kernel._spawn(self)
+        if kernel is not None:
+            self._kernel = kernel
+            kernel._tasks.add(self)
+            kernel._ready.append(self)
+        else:
+            kernel = self._kernel = context.kernel_for_caller()
+            kernel._spawn(self)
 
     # -- identity -------------------------------------------------------
 

@@ -1,0 +1,599 @@
+"""AsyncSocket: a socket that tasks can wait on without blocking the kernel.
+
+Why this exists: sockets are how picoos tasks talk to the world (the net
+layer's peers, the dist layer's nodes, any TCP/UDP service), and a board
+may hold thousands of them. `AsyncSocket` keeps pycos's API - `accept`,
+`connect`, `recv`, `recvall`, `recvfrom`, `recv_into`, `send`, `sendto`,
+`sendall`, `send_msg`/`recv_msg`, `settimeout`, `create_connection`,
+TLS with `keyfile`/`certfile` - so pycos programs port by changing the
+import, and works as `data = yield sock.recv(n)` in generator tasks and as
+`data = await sock.recv(n)` in `async def` tasks. `blocking=True` gives the
+same methods as plain synchronous calls, for threads outside the kernel.
+
+How: the wrapped socket is non-blocking and every operation first tries
+the syscall. Only on EAGAIN (or OpenSSL's want-read/want-write) does it
+become a small generator that waits on the kernel's notifier and retries.
+
+Discussion (the fast path): the echo benchmark is the hot path of every
+server, and there a `send` nearly always completes at once. So an
+operation that completes on the first try allocates no generator: the
+method returns the kernel's ready-made `Value` trap holding the result, and
+the task resumes through the ready queue like after any other `yield`.
+Errors other than EAGAIN (a reset, a refused connect) are raised by the
+call itself, which to the task is the same line as the `yield`/`await`.
+
+Discussion (timeouts): `settimeout(t)` bounds each wait for progress, as in
+pycos: `recvall`/`sendall` that made some progress before the wait expired
+return what they have (the bytes received / the count sent); with no
+progress they raise `socket.timeout` (here `SocketTimeout`, which is also a
+`socket.timeout`).
+
+Discussion (closing): `close()` first calls the kernel's `fd_closed(fd)`,
+so a task blocked in `recv` on this socket - even in another task - is
+woken with `ClosedResourceError` instead of hanging.
+
+Discussion (TLS): decrypted bytes may sit inside OpenSSL while the fd is not
+readable. Since every read tries `recv` before waiting, buffered bytes are
+returned at once and a reader never waits on the notifier with data already
+decrypted (`pending()` needs no separate check).
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import ssl
+import struct
+from typing import Any, Optional, Tuple, Union
+
+from picoos.drivers import tls
+from picoos.drivers.errors import DriverError, InvalidArgumentError, InvalidTypeError
+from picoos.kernel.io import fd_closed, wait_readable, wait_writable
+from picoos.kernel.traps import SubCall, Value, coro
+
+__all__ = ["AsyncSocket", "SocketTimeout", "MessageTooLarge"]
+
+logger = logging.getLogger("picoos.drivers")
+
+Buffer = Union[bytes, bytearray, memoryview]
+
+# everything that means "not now, try after a wait"
+_AGAIN = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+_MSG_HEADER = struct.Struct(">L")
+_INPROGRESS = (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK, errno.EAGAIN)
+
+
+class SocketTimeout(DriverError, socket.timeout):
+    """A socket operation made no progress within the socket's timeout.
+
+    A `socket.timeout` (a `TimeoutError` on Python 3.10+), as pycos raised."""
+
+
+class MessageTooLarge(DriverError, ValueError):
+    """`send_msg` was given more than a 4-byte length prefix can describe."""
+
+
+def _timed_out() -> SocketTimeout:
+    return SocketTimeout("timed out")
+
+
+def _check_timeout(timeout: Any) -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidTypeError("timeout must be None or seconds (a number), got %r" % (timeout,))
+    if not timeout >= 0:
+        raise InvalidArgumentError("timeout must be None or >= 0 seconds, got %r" % (timeout,))
+    return float(timeout)
+
+
+def _wait_in(fd: int, exc: BaseException, timeout: Optional[float]):
+    """The trap a read waits on after `exc` (an EAGAIN-like error): readable,
+    unless OpenSSL said it must write first (renegotiation, key update)."""
+    if isinstance(exc, ssl.SSLWantWriteError):
+        return wait_writable(fd, timeout)
+    return wait_readable(fd, timeout)
+
+
+def _wait_out(fd: int, exc: BaseException, timeout: Optional[float]):
+    """The trap a write waits on after `exc`: writable, unless OpenSSL must
+    read first."""
+    if isinstance(exc, ssl.SSLWantReadError):
+        return wait_readable(fd, timeout)
+    return wait_writable(fd, timeout)
+
+
+class AsyncSocket:
+    """A socket for tasks (pycos-compatible); see the module docstring.
+
+    `AsyncSocket(sock, blocking=False, keyfile=None, certfile=None,
+    ssl_version=None, *, ssl_context=None, server_hostname=None)`
+
+    TLS: give either `ssl_context` (made with `picoos.drivers.tls`) or, as
+    in pycos, `certfile` (+ `keyfile`). With `certfile` a listening socket
+    serves TLS with that certificate, and a connecting socket requires the
+    server to present exactly a certificate chaining to `certfile` (pycos's
+    self-signed fleet setup; host names are not checked). Connections are
+    wrapped when `accept` or `connect` completes, and the handshake runs
+    through the notifier before either returns. Attributes not defined here
+    (`getsockname`, `setsockopt`, `getpeercert`, ...) pass through to the
+    wrapped socket.
+    """
+
+    __slots__ = ("_sock", "_fd", "_blocking", "_timeout", "_ctx", "_keyfile", "_certfile",
+                 "_ssl_version", "_hostname", "__weakref__")
+
+    def __init__(self, sock: Union[socket.socket, "AsyncSocket"], blocking: bool = False,
+                 keyfile: Optional[str] = None, certfile: Optional[str] = None,
+                 ssl_version: Any = None, *, ssl_context: Optional[ssl.SSLContext] = None,
+                 server_hostname: Optional[str] = None) -> None:
+        if isinstance(sock, AsyncSocket):
+            # pycos allowed re-wrapping; share the same socket and settings
+            keyfile = keyfile or sock._keyfile
+            certfile = certfile or sock._certfile
+            ssl_context = ssl_context or sock._ctx
+            server_hostname = server_hostname or sock._hostname
+            sock = sock._sock
+        if not isinstance(sock, socket.socket):
+            raise InvalidTypeError("AsyncSocket wraps a socket.socket, got %r" % (type(sock),))
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise InvalidTypeError("ssl_context must be an ssl.SSLContext, got %r"
+                                   % (type(ssl_context),))
+        if keyfile is not None and certfile is None:
+            raise tls.TLSConfigError("keyfile given without certfile; TLS needs the certificate "
+                                     "too")
+        tls.context_for_version(ssl_version)  # reject unusable versions now, not at connect
+        self._sock = sock
+        self._fd = sock.fileno()
+        if self._fd < 0:
+            raise InvalidArgumentError("cannot wrap a closed socket")
+        self._keyfile = keyfile
+        self._certfile = certfile
+        self._ssl_version = ssl_version
+        self._ctx = ssl_context
+        self._hostname = server_hostname
+        self._timeout: Optional[float] = None
+        self._blocking = None
+        self.setblocking(blocking)
+
+    # ------------------------------------------------------------ plumbing
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names not defined here: the socket's own methods
+        if name in AsyncSocket.__slots__:
+            raise AttributeError(name)  # not initialised; do not recurse
+        return getattr(self._sock, name)
+
+    def __repr__(self) -> str:
+        return "<AsyncSocket fd=%d %s>" % (self._fd, "blocking" if self._blocking else "async")
+
+    def __enter__(self) -> "AsyncSocket":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.close()
+        return False  # never swallow the exception (pycos did)
+
+    def fileno(self) -> int:
+        return self._fd
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    def setblocking(self, blocking: bool) -> None:
+        """`True`: plain synchronous calls. `False`: calls for tasks."""
+        blocking = bool(blocking)
+        if blocking == self._blocking:
+            return
+        self._blocking = blocking
+        if blocking:
+            self._sock.settimeout(self._timeout)
+        else:
+            self._sock.setblocking(False)
+
+    def settimeout(self, timeout: Optional[float]) -> None:
+        """Bound each wait for progress to `timeout` seconds (None: no bound).
+
+        A timed-out operation raises `SocketTimeout` (a `socket.timeout`).
+        Raises `InvalidTypeError`/`InvalidArgumentError` for a bad value.
+        """
+        self._timeout = _check_timeout(timeout)
+        if self._blocking:
+            self._sock.settimeout(self._timeout)
+
+    def gettimeout(self) -> Optional[float]:
+        return self._timeout
+
+    def unwrap(self) -> socket.socket:
+        """Detach and return the underlying socket (left non-blocking)."""
+        sock = self._sock
+        if self._fd >= 0:
+            fd_closed(self._fd)
+        self._fd = -1
+        return sock
+
+    def close(self) -> None:
+        """Close the socket; tasks waiting on it get `ClosedResourceError`.
+
+        Closing twice is harmless.
+        """
+        fd = self._fd
+        if fd < 0:
+            return
+        self._fd = -1
+        # wake waiters and drop the fd from the notifier before the number
+        # can be reused by another socket
+        fd_closed(fd)
+        self._sock.close()
+
+    # ------------------------------------------------------------ reading
+    def recv(self, bufsize: int, flags: int = 0):
+        """Receive up to `bufsize` bytes; b'' at end of stream (yield/await)."""
+        if self._blocking:
+            return self._sock.recv(bufsize, flags)
+        try:
+            return Value(self._sock.recv(bufsize, flags))
+        except _AGAIN as exc:
+            return self._recv_slow(exc, bufsize, flags)
+
+    @coro
+    def _recv_slow(self, exc, bufsize, flags):
+        while True:
+            if not (yield _wait_in(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                return self._sock.recv(bufsize, flags)
+            except _AGAIN as again:
+                exc = again
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0):
+        """Receive into `buffer`; the result is the byte count (0 at EOF)."""
+        if self._blocking:
+            return self._sock.recv_into(buffer, nbytes, flags)
+        try:
+            return Value(self._sock.recv_into(buffer, nbytes, flags))
+        except _AGAIN as exc:
+            return self._recv_into_slow(exc, buffer, nbytes, flags)
+
+    @coro
+    def _recv_into_slow(self, exc, buffer, nbytes, flags):
+        while True:
+            if not (yield _wait_in(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                return self._sock.recv_into(buffer, nbytes, flags)
+            except _AGAIN as again:
+                exc = again
+
+    def recvfrom(self, bufsize: int, flags: int = 0):
+        """Receive a datagram: the result is `(data, address)`."""
+        if self._blocking:
+            return self._sock.recvfrom(bufsize, flags)
+        try:
+            return Value(self._sock.recvfrom(bufsize, flags))
+        except _AGAIN as exc:
+            return self._recvfrom_slow(exc, bufsize, flags)
+
+    @coro
+    def _recvfrom_slow(self, exc, bufsize, flags):
+        while True:
+            if not (yield _wait_in(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                return self._sock.recvfrom(bufsize, flags)
+            except _AGAIN as again:
+                exc = again
+
+    def recvall(self, bufsize: int, flags: int = 0):
+        """Receive exactly `bufsize` bytes.
+
+        At end of stream before `bufsize` bytes the result is b'' (as in
+        pycos; a truncated message is useless). If the timeout expires after
+        some bytes arrived, those bytes are the result; with none,
+        `SocketTimeout` is raised.
+        """
+        if bufsize < 0:
+            raise InvalidArgumentError("recvall needs bufsize >= 0, got %r" % (bufsize,))
+        if self._blocking:
+            return self._recvall_sync(bufsize, flags)
+        try:
+            first = self._sock.recv(bufsize, flags)
+        except _AGAIN as exc:
+            return self._recvall_slow(exc, bytearray(), bufsize, flags)
+        if len(first) == bufsize:
+            return Value(first)
+        if not first:
+            return Value(b"")
+        return self._recvall_slow(BlockingIOError(), bytearray(first), bufsize, flags)
+
+    @coro
+    def _recvall_slow(self, exc, buf, bufsize, flags):
+        sock = self._sock
+        while True:
+            if not (yield _wait_in(self._fd, exc, self._timeout)):
+                if buf:
+                    return bytes(buf)
+                raise _timed_out()
+            try:
+                chunk = sock.recv(bufsize - len(buf), flags)
+            except _AGAIN as again:
+                exc = again
+                continue
+            if not chunk:
+                return b""
+            buf += chunk
+            if len(buf) == bufsize:
+                return bytes(buf)
+            exc = BlockingIOError()  # usually nothing more yet: wait first
+
+    def _recvall_sync(self, bufsize, flags):
+        buf = bytearray()
+        while len(buf) < bufsize:
+            chunk = self._sock.recv(bufsize - len(buf), flags)
+            if not chunk:
+                return b""
+            buf += chunk
+        return bytes(buf)
+
+    def recv_msg(self):
+        """Receive one message sent with `send_msg` (4-byte big-endian length
+        prefix, then the payload). The result is the payload; b'' at end of
+        stream or when the stream ends inside a message (as in pycos)."""
+        if self._blocking:
+            header = self._recvall_sync(4, 0)
+            if len(header) != 4:
+                return b""
+            n = _MSG_HEADER.unpack(header)[0]
+            return self._recvall_sync(n, 0) if n else b""
+        return self._recv_msg_async()
+
+    @coro
+    def _recv_msg_async(self):
+        header = yield self.recvall(4)
+        if len(header) != 4:
+            return b""
+        n = _MSG_HEADER.unpack(header)[0]
+        if not n:
+            return b""
+        data = yield self.recvall(n)
+        return data if len(data) == n else b""
+
+    # ------------------------------------------------------------ writing
+    def send(self, data: Buffer, flags: int = 0):
+        """Send some of `data`; the result is the number of bytes sent."""
+        if self._blocking:
+            return self._sock.send(data, flags)
+        try:
+            return Value(self._sock.send(data, flags))
+        except _AGAIN as exc:
+            return self._send_slow(exc, data, flags)
+
+    @coro
+    def _send_slow(self, exc, data, flags):
+        while True:
+            if not (yield _wait_out(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                return self._sock.send(data, flags)
+            except _AGAIN as again:
+                exc = again
+
+    def sendto(self, data: Buffer, *args):
+        """`sendto(data, address)` or `sendto(data, flags, address)`."""
+        if self._blocking:
+            return self._sock.sendto(data, *args)
+        try:
+            return Value(self._sock.sendto(data, *args))
+        except _AGAIN as exc:
+            return self._sendto_slow(exc, data, args)
+
+    @coro
+    def _sendto_slow(self, exc, data, args):
+        while True:
+            if not (yield _wait_out(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                return self._sock.sendto(data, *args)
+            except _AGAIN as again:
+                exc = again
+
+    def sendall(self, data: Buffer, flags: int = 0):
+        """Send all of `data`; the result is None.
+
+        If the timeout expires after part was sent, the result is the count
+        sent (as in pycos); with nothing sent, `SocketTimeout` is raised.
+        """
+        if self._blocking:
+            return self._sock.sendall(data, flags)
+        try:
+            sent = self._sock.send(data, flags)
+        except _AGAIN as exc:
+            return self._sendall_slow(exc, data, 0, flags)
+        if sent == len(data):
+            return Value(None)
+        return self._sendall_slow(BlockingIOError(), data, sent, flags)
+
+    @coro
+    def _sendall_slow(self, exc, data, sent, flags):
+        sock = self._sock
+        view = memoryview(data).cast("B")  # slices without copying
+        total = len(view)
+        while True:
+            if not (yield _wait_out(self._fd, exc, self._timeout)):
+                if sent:
+                    return sent
+                raise _timed_out()
+            try:
+                # OpenSSL insists a retried write passes the same buffer
+                # contents, so retry with the unsent tail only after success
+                sent += sock.send(view[sent:], flags)
+            except _AGAIN as again:
+                exc = again
+                continue
+            if sent >= total:
+                return None
+            exc = BlockingIOError()
+
+    def send_msg(self, data: Buffer):
+        """Send `data` as one message: a 4-byte big-endian length, then the
+        bytes. `recv_msg` on the other side returns exactly `data`."""
+        n = len(data)
+        if n > 0xFFFFFFFF:
+            raise MessageTooLarge("send_msg can send at most 4 GiB - 1 bytes, got %d" % n)
+        return self.sendall(_MSG_HEADER.pack(n) + bytes(data))
+
+    # ------------------------------------------------------------ connections
+    def accept(self):
+        """Accept a connection: the result is `(AsyncSocket, address)`.
+
+        The new socket has this socket's blocking mode, timeout and TLS
+        settings; for TLS the handshake is done before the result arrives.
+        """
+        if self._blocking:
+            conn, addr = self._sock.accept()
+            new = self._adopt(conn)
+            if self._ctx is not None or self._certfile is not None:
+                try:
+                    new._sock = self._server_ctx().wrap_socket(conn, server_side=True)
+                except BaseException:
+                    new.close()
+                    raise
+            return new, addr
+        try:
+            conn, addr = self._sock.accept()
+        except _AGAIN as exc:
+            return self._accept_slow(exc)
+        if self._ctx is None and self._certfile is None:
+            return Value((self._adopt(conn), addr))
+        return self._accept_tls(conn, addr)
+
+    @coro
+    def _accept_slow(self, exc):
+        while True:
+            if not (yield _wait_in(self._fd, exc, self._timeout)):
+                raise _timed_out()
+            try:
+                conn, addr = self._sock.accept()
+                break
+            except _AGAIN as again:
+                exc = again
+        if self._ctx is None and self._certfile is None:
+            return self._adopt(conn), addr
+        return (yield self._accept_tls(conn, addr))
+
+    def _adopt(self, conn: socket.socket) -> "AsyncSocket":
+        new = AsyncSocket(conn, blocking=self._blocking)
+        new._timeout = self._timeout
+        if self._blocking:
+            conn.settimeout(self._timeout)
+        return new
+
+    def _server_ctx(self) -> ssl.SSLContext:
+        if self._ctx is None:
+            self._ctx = tls.server_context(self._certfile, self._keyfile,
+                                           minimum_version=tls.context_for_version(
+                                               self._ssl_version))
+        return self._ctx
+
+    @coro
+    def _accept_tls(self, conn, addr):
+        new = self._adopt(conn)
+        try:
+            new._sock = self._server_ctx().wrap_socket(conn, server_side=True,
+                                                       do_handshake_on_connect=False)
+            yield new._handshake()
+        except BaseException:
+            new.close()
+            raise
+        return new, addr
+
+    def do_handshake(self):
+        """Run the TLS handshake (done by `accept`/`connect` already)."""
+        if self._blocking:
+            return self._sock.do_handshake()
+        return self._handshake()
+
+    @coro
+    def _handshake(self):
+        sock = self._sock
+        while True:
+            try:
+                sock.do_handshake()
+                return None
+            except _AGAIN as exc:
+                if not (yield _wait_in(self._fd, exc, self._timeout)):
+                    raise _timed_out()
+
+    def connect(self, address: Any):
+        """Connect to `address`; for TLS the handshake is done too.
+
+        Raises the socket's error (`ConnectionRefusedError`, ...) in the
+        task, or `SocketTimeout`.
+        """
+        tls_wanted = self._ctx is not None or self._certfile is not None
+        if self._blocking:
+            self._sock.connect(address)
+            if tls_wanted:
+                self._sock = self._client_ctx().wrap_socket(
+                    self._sock, server_hostname=self._hostname_for(address))
+            return None
+        try:
+            self._sock.connect(address)
+        except _AGAIN:
+            pass
+        except OSError as exc:
+            if exc.errno not in _INPROGRESS:
+                raise
+        else:
+            if not tls_wanted:
+                return Value(None)
+        return self._connect_slow(address, tls_wanted)
+
+    @coro
+    def _connect_slow(self, address, tls_wanted):
+        sock = self._sock
+        if not (yield wait_writable(self._fd, self._timeout)):
+            raise _timed_out()
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            raise OSError(err, "connect to %r failed: %s" % (address, _strerror(err)))
+        if tls_wanted:
+            self._sock = self._client_ctx().wrap_socket(
+                sock, server_hostname=self._hostname_for(address),
+                do_handshake_on_connect=False)
+            yield self._handshake()
+        return None
+
+    def _client_ctx(self) -> ssl.SSLContext:
+        if self._ctx is None:
+            # pycos's client trusted the certificate file it was given as its
+            # CA: keep that, spelled as an explicit fleet (pinned CA) context
+            self._ctx = tls.fleet_client_context(
+                self._certfile, minimum_version=tls.context_for_version(self._ssl_version))
+        return self._ctx
+
+    def _hostname_for(self, address: Any) -> Optional[str]:
+        if self._hostname is not None:
+            return self._hostname
+        if self._ctx is not None and self._ctx.check_hostname:
+            host = address[0] if isinstance(address, tuple) else None
+            if not host:
+                raise tls.TLSConfigError("TLS with check_hostname needs server_hostname or a "
+                                         "(host, port) address; got %r" % (address,))
+            return host
+        return None
+
+    def create_connection(self, host_port: Tuple[str, int], timeout: Optional[float] = None,
+                          source_address: Optional[Tuple[str, int]] = None):
+        """pycos's `create_connection`: set the timeout, bind `source_address`
+        if given, then connect this socket to `host_port`."""
+        if timeout is not None:
+            self.settimeout(timeout)
+        if source_address is not None:
+            self._sock.bind(source_address)
+        return self.connect(host_port)
+
+
+def _strerror(err: int) -> str:
+    import os
+    return os.strerror(err)

@@ -1,0 +1,70 @@
+"""Imports point down: kernel <- drivers <- net <- dist (DESIGN.md).
+
+A kernel module importing a driver, or a driver importing the net layer,
+would drag heavy modules into `import picoos` on a small board and tangle
+the layers; this test reads every module's imports (without importing it)
+and fails naming the offending line.
+"""
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "picoos"
+RANK = {"kernel": 0, "drivers": 1, "net": 2, "dist": 3}
+
+
+def _layer(module: str):
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "picoos" and parts[1] in RANK:
+        return parts[1]
+    return None
+
+
+def _imports(path: pathlib.Path, package: str):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield node.lineno, a.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            yield node.lineno, mod
+            for a in node.names:
+                yield node.lineno, mod + "." + a.name
+
+
+def _modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            package = ".".join(parts[:-1])
+        else:
+            package = ".".join(parts[:-1])
+        module = ".".join(parts if parts[-1] != "__init__" else parts[:-1])
+        yield path, module, package
+
+
+@pytest.mark.parametrize("path,module,package", list(_modules()),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_imports_point_down(path, module, package):
+    layer = _layer(module)
+    if layer is None:
+        return      # top-level compatibility modules may use any layer
+    bad = []
+    for lineno, imported in _imports(path, package):
+        other = _layer(imported)
+        if other is not None and RANK[other] > RANK[layer]:
+            bad.append("%s:%d imports %s" % (path.name, lineno, imported))
+    assert not bad, "layer %r must not import from higher layers: %s" % (layer, "; ".join(bad))
+
+
+def test_layering_sees_every_layer():
+    seen = {_layer(m) for _, m, _ in _modules()}
+    assert {"kernel", "drivers", "net", "dist"} <= seen

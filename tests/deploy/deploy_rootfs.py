@@ -37,6 +37,10 @@ SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "ca-certificates")
 # The debootstrap name of each architecture and the qemu binfmt entry it needs.
 QEMU_BINFMT = {"amd64": None, "arm64": "qemu-aarch64", "armhf": "qemu-arm"}
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+# "arch: step" -> seconds, printed at the end of a run by conftest.py
+TIMINGS: Dict[str, float] = {}
 HOST_TOOLS = {"debootstrap": "debootstrap", "chroot": "coreutils",
               "update-binfmts": "binfmt-support", "systemd-analyze": "systemd"}
 
@@ -313,3 +317,26 @@ def pip_local_folders() -> List[str]:
         if os.path.isdir(folder) and folder not in folders and folder != "/":
             folders.append(folder)
     return folders
+
+
+class timed:
+    """Record how long a block took under ``key`` in TIMINGS."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __enter__(self) -> "timed":
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        TIMINGS[self.key] = TIMINGS.get(self.key, 0.0) + time.monotonic() - self.start
+
+
+def copy_deploy_into(chroot: Chroot, wheel: Path) -> str:
+    """Put deploy/ and the wheel at /srv/picoos-deploy in the chroot (world-readable)."""
+    dest = chroot.path("/srv/picoos-deploy")
+    shutil.copytree(DEPLOY, dest)
+    shutil.copy(wheel, dest / wheel.name)
+    os.chmod(dest, 0o755)
+    return f"/srv/picoos-deploy/{wheel.name}"

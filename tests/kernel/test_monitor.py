@@ -1,0 +1,167 @@
+"""Monitors: MonitorStatus for returned, failed and terminated tasks, and
+how a failure is logged and becomes the task's value."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from picoos import HotSwapException, MonitorStatus, Task
+from picoos.kernel.errors import InvalidArgument
+
+
+def _returns(x, task=None):
+    yield task.sleep(1)
+    return x
+
+
+def _fails(task=None):
+    yield task.sleep(2)
+    raise KeyError("bad key")
+
+
+def _forever(task=None):
+    yield task.receive()
+
+
+def test_monitor_sees_return_value(kernel):
+    def main(task=None):
+        t = Task(_returns, 41)
+        assert (yield task.monitor(t)) == 0
+        st = yield task.receive()
+        return t, st
+
+    t, st = kernel.run(main)
+    assert isinstance(st, MonitorStatus)
+    assert st.info is t and st.type is StopIteration and st.value == 41
+
+
+def test_monitor_sees_exception_type_and_traceback(kernel, caplog):
+    def main(task=None):
+        t = Task(_fails)
+        yield task.monitor(t)
+        st = yield task.receive()
+        return t, st
+
+    with caplog.at_level(logging.WARNING, logger="picoos.kernel"):
+        t, st = kernel.run(main)
+    assert st.info is t and st.type is KeyError
+    assert isinstance(st.value, str)
+    assert "Traceback" in st.value and "KeyError: 'bad key'" in st.value
+    assert "_fails" in st.value                       # the failing frame is in the text
+    # the failed task's value is its MonitorStatus (with the exception object)
+    assert isinstance(t._result, MonitorStatus) and t._result.type is KeyError
+    assert isinstance(t._result.exception, KeyError)
+    # logged exactly once, through the picoos logger
+    records = [r for r in caplog.records if "uncaught exception" in r.getMessage()]
+    assert len(records) == 1
+    assert records[0].name == "picoos.kernel" and records[0].levelno == logging.WARNING
+    assert "bad key" in records[0].getMessage()
+
+
+def test_failed_task_value_and_finish_give_monitor_status(kernel):
+    def main(task=None):
+        t = Task(_fails)
+        v = yield t.finish()
+        again = yield t()                   # finished already: at once
+        return v, again
+
+    v, again = kernel.run(main)
+    assert isinstance(v, MonitorStatus) and v.type is KeyError
+    assert again is v
+
+
+def test_monitor_sees_generator_exit_on_terminate(kernel):
+    def main(task=None):
+        t = Task(_forever)
+        yield task.monitor(t)
+        yield task.sleep(1)
+        assert t.terminate() == 0
+        st = yield task.receive()
+        return t, st
+
+    t, st = kernel.run(main)
+    assert st.info is t and st.type is GeneratorExit
+    assert t._result is None and not t.is_alive()
+
+
+def test_notify_is_monitor_reversed_and_many_monitors(kernel):
+    order = []
+
+    def watcher(tag, task=None):
+        st = yield task.receive()
+        order.append((tag, st.type, st.value))
+
+    def main(task=None):
+        t = Task(_returns, "v")
+        w1 = Task(watcher, "w1")
+        w2 = Task(watcher, "w2")
+        assert t.notify(w1) == 0
+        assert t.notify(w1) == 0          # not added twice
+        yield w2.monitor(t)
+        yield w1.finish()
+        yield w2.finish()
+
+    kernel.run(main)
+    assert order == [("w1", StopIteration, "v"), ("w2", StopIteration, "v")]
+
+
+def test_monitor_a_finished_task_is_minus_one(kernel, caplog):
+    def main(task=None):
+        t = Task(_returns, 1)
+        yield t.finish()
+        with caplog.at_level(logging.WARNING, logger="picoos.kernel"):
+            return (yield task.monitor(t))
+
+    assert kernel.run(main) == -1
+    assert "already finished" in caplog.text
+
+
+def test_monitor_bad_arguments(kernel):
+    def main(task=None):
+        with pytest.raises(InvalidArgument, match="Task"):
+            task.monitor("not a task")
+        with pytest.raises(InvalidArgument, match="Task"):
+            task.notify(42)
+        yield
+
+    kernel.run(main)
+
+
+def test_monitor_restarts_failed_task(kernel):
+    # the classic pycos pattern: a monitor that restarts a worker that failed
+    attempts = []
+
+    def flaky(n, task=None):
+        attempts.append(n)
+        yield task.sleep(1)
+        if n < 3:
+            raise RuntimeError("attempt %d failed" % n)
+        return "succeeded at %d" % n
+
+    def supervisor(task=None):
+        n = 1
+        while True:
+            t = Task(flaky, n)
+            yield task.monitor(t)
+            st = yield task.receive()
+            if st.type is StopIteration:
+                return st.value, task._kernel.clock.now()
+            n += 1
+
+    assert kernel.run(supervisor) == ("succeeded at 3", 3.0)
+    assert attempts == [1, 2, 3]
+
+
+def test_monitor_status_repr_and_pickle_form():
+    st = MonitorStatus("info", KeyError, "x" * 100, KeyError("k"))
+    r = repr(st)
+    assert r.startswith("MonitorStatus('info', KeyError, 'xxx") and r.endswith("...')")
+    # the exception object stays local: it is not part of the pickled form
+    import pickle
+    back = pickle.loads(pickle.dumps(st))
+    assert (back.info, back.type, back.value, back.exception) == ("info", KeyError, "x" * 100, None)
+
+
+def test_hot_swap_exception_type():
+    assert issubclass(HotSwapException, Exception)

@@ -422,6 +422,9 @@ class Client:
         deliver(self.status_task, DispycosStatus(
             Scheduler.NodeClosed if closing else Scheduler.NodeDisconnected, node.info()))
 
+    def node_discovered(self, node: NodeLink) -> None:
+        deliver(self.status_task, DispycosStatus(Scheduler.NodeDiscovered, node.info()))
+
     def node_service(self, node: NodeLink, state: str) -> None:
         if state == "stop" and node.state == READY:
             node.state = SUSPENDED
@@ -479,7 +482,6 @@ class Client:
                 deliver(self.status_task, DispycosStatus(Scheduler.NodeIgnore, node.info()))
                 return
             self._errors.pop(key, None)
-            deliver(self.status_task, DispycosStatus(Scheduler.NodeDiscovered, node.info()))
         except (OSError, EOFError, DistError, TimeoutError) as exc:
             node.state = LOST
             node.close()

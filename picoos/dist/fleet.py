@@ -180,6 +180,7 @@ class NodeLink:
             self.link.send((P.DETACH, False))
             self.link.close()
             return 0
+        client.node_discovered(self)
         for path in client.computation.files:
             self.send_file(path)
         self.link.send((P.START, count))

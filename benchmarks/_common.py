@@ -330,6 +330,27 @@ class Bench:
                 break
         return {"error": last_error_line(proc.stderr, proc.returncode)}
 
+    def run_rounds(self, params: Dict[str, Any], rounds: int) -> Dict[str, List[Dict[str, Any]]]:
+        """Run every chosen framework's worker ``rounds`` times, interleaved.
+
+        One fresh process per framework per round, in the order picoos,
+        pycos, ..., picoos, pycos, ...: a burst of load on the machine then
+        hits every framework alike instead of spoiling one framework's
+        figures. A framework whose worker fails is not run again; its list
+        then ends with the error result. Every result is recorded.
+        """
+        if rounds < 1:
+            raise BenchError("rounds=%r; expected >= 1" % (rounds,))
+        out: Dict[str, List[Dict[str, Any]]] = {fw: [] for fw in self.args.frameworks}
+        for _ in range(rounds):
+            for fw in self.args.frameworks:
+                if out[fw] and "error" in out[fw][-1]:
+                    continue
+                res = self.run_worker(fw, params)
+                self.record(fw, params, res)
+                out[fw].append(res)
+        return out
+
     def record(self, framework: str, params: Dict[str, Any], result: Dict[str, Any]) -> None:
         """Keep one worker result for the JSON output."""
         self.records.append({"framework": framework, "params": params, "result": result})

@@ -3,16 +3,17 @@
 
 Task A sends a number to task B and waits for the reply; B receives it and
 sends it back; repeat N times (default 200,000). The figure is round trips
-per second (median over several repetitions, each a fresh kernel or loop,
-each framework in its own fresh process). A round trip is two messages and
-two context switches.
+per second: the median of 9 runs (3 fresh processes per framework,
+interleaved with the other frameworks, each repeating the run 3 times on a
+fresh kernel or loop); "best" is the fastest. A round trip is two messages
+and two task switches.
 
 picoos and pycos use their task mailboxes (``peer.send(x)`` and
 ``x = yield task.receive()``); asyncio and asyncio+uvloop use two unbounded
 ``asyncio.Queue`` objects (``put_nowait`` + ``await get()``), the idiomatic
 equivalent. Goal: picoos >= 3x pycos.
 
-    python benchmarks/bench_pingpong.py [--quick] [--n N] [--repeat R]
+    python benchmarks/bench_pingpong.py [--quick] [--n N] [--repeat R] [--rounds P]
 """
 from __future__ import annotations
 
@@ -117,24 +118,28 @@ def main() -> int:
     bench.worker(picoos=work_picoos, pycos=work_pycos, asyncio=work_asyncio,
                  uvloop=work_uvloop)
     bench.parser.add_argument("--n", type=int, help="round trips per repetition (default 200000)")
-    bench.parser.add_argument("--repeat", type=int, help="repetitions per framework (default 3)")
+    bench.parser.add_argument("--repeat", type=int, help="runs per process (default 3)")
+    bench.parser.add_argument("--rounds", type=int,
+                              help="fresh processes per framework, interleaved (default 3)")
     args = bench.parse_args()
     n = args.n if args.n is not None else (10000 if args.quick else 200000)
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
-    if n < 1 or repeat < 1:
-        bench.parser.error("--n and --repeat must be >= 1")
-    bench.header("ping-pong %s round trips between two tasks, median of %d"
-                 % ("{:,}".format(n), repeat))
+    rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
+    if n < 1 or repeat < 1 or rounds < 1:
+        bench.parser.error("--n, --repeat and --rounds must be >= 1")
+    bench.header("ping-pong %s round trips between two tasks, median of %d runs "
+                 "(%d processes x %d)" % ("{:,}".format(n), repeat * rounds, rounds, repeat))
     params = {"n": n, "repeat": repeat}
-    results, rates = {}, {}
-    for fw in args.frameworks:
-        res = bench.run_worker(fw, params)
-        bench.record(fw, params, res)
-        results[fw] = res
-        if "error" not in res:
-            res["rate"] = n / median(res["times"])
-            res["best"] = n / min(res["times"])
-            rates[fw] = res["rate"]
+    rates, results = {}, {}
+    for fw, runs in bench.run_rounds(params, rounds).items():
+        if "error" in runs[-1]:
+            results[fw] = runs[-1]
+            continue
+        times = [t for r in runs for t in r["times"]]
+        results[fw] = res = dict(runs[0], times=times)
+        res["rate"] = n / median(times)
+        res["best"] = n / min(times)
+        rates[fw] = res["rate"]
     ref = rates.get("picoos")
     rows = []
     for fw in args.frameworks:

@@ -13,6 +13,9 @@ own fresh process:
   wake-ups come late, so read this figure together with lateness.
 - p50 / p99 / max lateness in milliseconds.
 
+Each figure is the median over 3 fresh processes per framework (--repeat),
+run interleaved with the other frameworks.
+
 Goal: picoos wake-ups/s >= 2x pycos with p99 lateness no worse.
 
     python benchmarks/bench_sleep.py [--quick] [--tasks T] [--sleeps S] [--delay D]
@@ -152,17 +155,8 @@ def main() -> int:
     bench.header("%s tasks x %d sleeps of %g ms, median of %d runs"
                  % ("{:,}".format(ntasks), nsleeps, args.delay * 1e3, repeat))
     params = {"tasks": ntasks, "sleeps": nsleeps, "delay": args.delay}
-    results = {}
-    for fw in args.frameworks:
-        runs = []
-        for _ in range(repeat):
-            res = bench.run_worker(fw, params)
-            bench.record(fw, params, res)
-            if "error" in res:
-                runs = [res]
-                break
-            runs.append(res)
-        results[fw] = _median_run(runs)
+    results = {fw: (runs[-1] if "error" in runs[-1] else _median_run(runs))
+               for fw, runs in bench.run_rounds(params, repeat).items()}
     ok = {fw: r for fw, r in results.items() if "error" not in r}
     ref = ok.get("picoos", {}).get("rate")
     rows = []

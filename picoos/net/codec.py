@@ -5,17 +5,16 @@ hold the shared secret, and the messages they exchange are arbitrary Python
 objects, as in pycos: pickle is the right tool for that. It is also a
 remote-code-execution primitive, which is why nothing in picoos calls
 `loads` on bytes from a link that has not finished the handshake
-(link.Link enforces this, tests/net/test_fuzz.py counts it). A shared
+(link.Link enforces this; tests/net/test_fuzz.py counts it). A shared
 secret is therefore equivalent to the right to run code on every peer;
 docs/protocol.md says so.
 
-Tasks, channels, RPS handles and locations never travel as their full
-state: the pickler replaces them by a small reference (kind, name, id,
-location) through `persistent_id`, and the receiving kernel turns the
-reference back into its local object or a remote proxy through
-`persistent_load`. The resolver that does both is installed by the
-networked kernel (`set_resolver`); without one, references are not
-allowed and pickling a Task raises.
+Tasks, channels and RPS handles never travel as their state: a `Codec`
+made by a networked kernel replaces them by a small reference tuple
+(kind, id, name, address, port) through pickle's `persistent_id`, and the
+receiving kernel turns the tuple back into its local object or a remote
+proxy through `persistent_load`. Each kernel has its own Codec, so several
+networked kernels can live in one process (tests do that).
 """
 from __future__ import annotations
 
@@ -23,46 +22,46 @@ import io
 import pickle
 from typing import Any, Callable, Optional
 
-__all__ = ["dumps", "loads", "set_resolver", "PROTOCOL"]
+__all__ = ["Codec", "dumps", "loads", "PROTOCOL"]
 
-PROTOCOL = pickle.HIGHEST_PROTOCOL if pickle.HIGHEST_PROTOCOL < 5 else 5
-
-# to_ref(obj) -> a small tuple, or None for "pickle it normally";
-# from_ref(tuple) -> the object. Set by the networked kernel.
-_to_ref: Optional[Callable[[Any], Any]] = None
-_from_ref: Optional[Callable[[Any], Any]] = None
+PROTOCOL = min(pickle.HIGHEST_PROTOCOL, 5)
 
 
-def set_resolver(to_ref: Optional[Callable[[Any], Any]],
-                 from_ref: Optional[Callable[[Any], Any]]) -> None:
-    """Install how references are made and resolved (None removes them)."""
-    global _to_ref, _from_ref
-    _to_ref, _from_ref = to_ref, from_ref
+class Codec:
+    """Pickle with references: `to_ref(obj)` returns a small tuple for an
+    object that must travel as a reference (else None); `from_ref(tuple)`
+    gives the object back on the receiving side."""
 
+    __slots__ = ("_pickler", "_unpickler")
 
-class _Pickler(pickle.Pickler):
-    def persistent_id(self, obj):
-        return _to_ref(obj) if _to_ref is not None else None
+    def __init__(self, to_ref: Callable[[Any], Any], from_ref: Callable[[Any], Any]) -> None:
+        class _Pickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                return to_ref(obj)
 
+        class _Unpickler(pickle.Unpickler):
+            def persistent_load(self, pid):
+                return from_ref(pid)
 
-class _Unpickler(pickle.Unpickler):
-    def persistent_load(self, pid):
-        if _from_ref is None:
-            raise pickle.UnpicklingError("message holds a reference %r but no networked "
-                                         "kernel is running to resolve it" % (pid,))
-        return _from_ref(pid)
+        self._pickler = _Pickler
+        self._unpickler = _Unpickler
+
+    def dumps(self, obj: Any) -> bytes:
+        buf = io.BytesIO()
+        self._pickler(buf, PROTOCOL).dump(obj)
+        return buf.getvalue()
+
+    def loads(self, data: bytes) -> Any:
+        """Only for DATA frames of an authenticated link: this is pickle."""
+        return self._unpickler(io.BytesIO(data)).load()
 
 
 def dumps(obj: Any) -> bytes:
-    """Serialize a message for an authenticated link."""
-    if _to_ref is None:
-        return pickle.dumps(obj, PROTOCOL)
-    buf = io.BytesIO()
-    _Pickler(buf, PROTOCOL).dump(obj)
-    return buf.getvalue()
+    """Serialize a message with no references (tasks are refused)."""
+    return pickle.dumps(obj, PROTOCOL)
 
 
 def loads(data: bytes) -> Any:
     """Deserialize a message from an authenticated link (never call it on
     anything else: this is pickle)."""
-    return _Unpickler(io.BytesIO(data)).load()
+    return pickle.loads(data)

@@ -248,3 +248,35 @@ def test_realtime_event_clock(real, sim):
     ev = picoos.run(main)
     assert ev is not None and ev.kind == "rising"
     assert before - 10 ** 9 <= ev.timestamp_ns <= time.time_ns()
+
+
+def test_button_led_example_on_the_real_backend(sim):
+    # the outside world presses only after the example says what it saw:
+    # every step waits on the example's own output, never on a timer
+    import subprocess
+    import sys
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[3] / "examples" / "button_led.py"
+    proc = subprocess.Popen([sys.executable, "-u", str(example), "--chip", LABEL, "--button", "GPIO6",
+                             "--led", "GPIO7", "--presses", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PICOOS_GPIO_BACKEND="real"))
+    try:
+        assert proc.stdout.readline().startswith("waiting for GPIO6 on %s [%s]" % (sim.path, LABEL))
+        assert sim.value(7) == 0                   # pulled up, active low: not pressed
+        seen = []
+        for _ in range(2):
+            sim.pull(6, up=False)                  # press: the button shorts to ground
+            seen.append(proc.stdout.readline().split(" at ")[0])
+            seen.append(sim.value(7))
+            sim.pull(6, up=True)
+            seen.append(proc.stdout.readline().split(" at ")[0])
+            seen.append(sim.value(7))
+        rest, err = proc.communicate(timeout=BOUND)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert seen == ["GPIO6 pressed", 1, "GPIO6 released", 0] * 2
+    assert rest.splitlines()[0] == "2 press(es) seen"

@@ -4,8 +4,10 @@ Each networked kernel with `discover_peers=True` binds UDP `udp_port`
 (9705 by default, shared by every kernel on the host through SO_REUSEADDR),
 and every `discover_interval` seconds - not only at start, so a board that
 boots later or a link that flapped is found again - sends a signed "ping"
-(discovery.py) to the broadcast address of each IPv4 subnet and to the
-multicast group (239.255.97.5 for IPv4, ff02::9705 on IPv6 links). A kernel
+(discovery.py) to the broadcast address of each IPv4 subnet, or with
+`ipv4_udp_multicast=True` (pycos's option) to the IPv4 multicast group
+239.255.97.5 instead; a kernel on an IPv6 address uses the link-local
+group ff02::9705 on every interface. A kernel
 that receives a valid ping from a kernel it does not know connects to it;
 the TCP handshake then decides whether it really is one of us. A peer
 reached across subnets with `peer(loc, relay=True)` re-announces us on its
@@ -89,11 +91,12 @@ class Discovery:
             for _, ifname in socket.if_nameindex():
                 out.append((MCAST_V6, port, 0, socket.if_nametoindex(ifname)))
             return out
+        if self._ipv4_multicast:
+            return [(MCAST_V4, port)]
         out = []
         for a in _addrs.interface_addrs():
             if a.family == socket.AF_INET and a.broadcast and (a.broadcast, port) not in out:
                 out.append((a.broadcast, port))
-        out.append((MCAST_V4, port))
         return out
 
     def _announce(self, name=None, port=None, addrs=None, kind="ping") -> int:

@@ -1,0 +1,61 @@
+"""Helpers for the net tests: child kernels in real processes, a test kernel."""
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+
+import pytest
+
+from picoos.kernel.location import Location
+from picoos.net import NetKernel
+
+NODEPROC = os.path.join(os.path.dirname(__file__), "nodeproc.py")
+SECRET = "test-secret-3b1f"
+
+
+class Child:
+    """A networked kernel in a subprocess (see nodeproc.py)."""
+
+    def __init__(self, proc, location, dest):
+        self.proc = proc
+        self.location = location
+        self.dest = dest
+        self._stderr = None
+
+    def stop(self) -> str:
+        """Stop the process (if still running); give its log."""
+        if self._stderr is None:
+            try:
+                _, self._stderr = self.proc.communicate("", timeout=20)
+            except (subprocess.TimeoutExpired, ValueError, OSError):
+                self.proc.kill()
+                _, self._stderr = self.proc.communicate()
+        return self._stderr or ""
+
+
+def _read_ready(proc, bound=30.0):
+    r, _, _ = select.select([proc.stdout], [], [], bound)
+    if not r:
+        proc.kill()
+        raise AssertionError("child kernel did not start within %s s:\n%s"
+                             % (bound, proc.communicate()[1]))
+    line = proc.stdout.readline().split()
+    if not line or line[0] != "READY":
+        raise AssertionError("child kernel failed: %r\n%s" % (line, proc.communicate()[1]))
+    return Location(line[1], int(line[2]))
+
+
+def run_net(main, secret=SECRET, **kw):
+    """Run `main(kernel)` as the main task of a fresh networked kernel on
+    loopback in this thread; give its result."""
+    kw.setdefault("host", "127.0.0.1")
+    kw.setdefault("discover_peers", False)
+    kw.setdefault("pulse_interval", 0.2)
+    kw.setdefault("peer_timeout", 1.0)
+    kernel = NetKernel(secret=secret, **kw)
+
+    def wrapper(task=None):
+        return (yield from main(kernel, task))
+    return kernel.run(wrapper)

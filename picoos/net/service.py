@@ -82,6 +82,10 @@ class NetService:
         peers = []
         for loc in locations:
             p = self._peers.get(loc)
+            if p is None and len(locations) == 1:
+                # an explicit location: connect first, as pycos does
+                if (yield self.peer(loc)) == 0:
+                    p = self._peers.get(loc)
             if p is not None and p.state != "closed":
                 peers.append(p)
         if not peers:

@@ -35,7 +35,12 @@ woken with `ClosedResourceError` instead of hanging.
 Discussion (TLS): decrypted bytes may sit inside OpenSSL while the fd is not
 readable. Since every read tries `recv` before waiting, buffered bytes are
 returned at once and a reader never waits on the notifier with data already
-decrypted (`pending()` needs no separate check).
+decrypted; `recvall` checks `pending()` before waiting between chunks. A
+peer that resets a TLS connection reads as end of stream (b''), not as
+`ConnectionResetError`: OpenSSL loses the errno and the `ssl` module reports
+EOF, and TLS 1.3 peers routinely reset on close (session tickets left
+unread), so a reset is not an error worth raising there. On plain TCP a
+reset raises `ConnectionResetError` in the waiting task.
 """
 from __future__ import annotations
 
@@ -233,9 +238,10 @@ class AsyncSocket:
         if self._blocking:
             return self._sock.recv(bufsize, flags)
         try:
-            return Value(self._sock.recv(bufsize, flags))
+            data = self._sock.recv(bufsize, flags)
         except _AGAIN as exc:
             return self._recv_slow(isinstance(exc, ssl.SSLWantWriteError), bufsize, flags)
+        return Value(data)
 
     @coro
     def _recv_slow(self, flip, bufsize, flags):
@@ -243,18 +249,22 @@ class AsyncSocket:
             if not (yield _wait_in(self._fd, flip, self._timeout)):
                 raise _timed_out()
             try:
-                return self._sock.recv(bufsize, flags)
+                data = self._sock.recv(bufsize, flags)
             except _AGAIN as again:
                 flip = isinstance(again, ssl.SSLWantWriteError)
+                continue
+            return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0):
         """Receive into `buffer`; the result is the byte count (0 at EOF)."""
         if self._blocking:
             return self._sock.recv_into(buffer, nbytes, flags)
         try:
-            return Value(self._sock.recv_into(buffer, nbytes, flags))
+            n = self._sock.recv_into(buffer, nbytes, flags)
         except _AGAIN as exc:
-            return self._recv_into_slow(isinstance(exc, ssl.SSLWantWriteError), buffer, nbytes, flags)
+            return self._recv_into_slow(isinstance(exc, ssl.SSLWantWriteError), buffer, nbytes,
+                                        flags)
+        return Value(n)
 
     @coro
     def _recv_into_slow(self, flip, buffer, nbytes, flags):
@@ -262,9 +272,11 @@ class AsyncSocket:
             if not (yield _wait_in(self._fd, flip, self._timeout)):
                 raise _timed_out()
             try:
-                return self._sock.recv_into(buffer, nbytes, flags)
+                n = self._sock.recv_into(buffer, nbytes, flags)
             except _AGAIN as again:
                 flip = isinstance(again, ssl.SSLWantWriteError)
+                continue
+            return n
 
     def recvfrom(self, bufsize: int, flags: int = 0):
         """Receive a datagram: the result is `(data, address)`."""
@@ -300,18 +312,20 @@ class AsyncSocket:
         try:
             first = self._sock.recv(bufsize, flags)
         except _AGAIN as exc:
-            return self._recvall_slow(isinstance(exc, ssl.SSLWantWriteError), bytearray(), bufsize, flags)
+            return self._recvall_slow(isinstance(exc, ssl.SSLWantWriteError), True, bytearray(),
+                                      bufsize, flags)
         if len(first) == bufsize:
             return Value(first)
         if not first:
             return Value(b"")
-        return self._recvall_slow(False, bytearray(first), bufsize, flags)
+        return self._recvall_slow(False, not _pending(self._sock), bytearray(first), bufsize,
+                                  flags)
 
     @coro
-    def _recvall_slow(self, flip, buf, bufsize, flags):
+    def _recvall_slow(self, flip, wait, buf, bufsize, flags):
         sock = self._sock
         while True:
-            if not (yield _wait_in(self._fd, flip, self._timeout)):
+            if wait and not (yield _wait_in(self._fd, flip, self._timeout)):
                 if buf:
                     return bytes(buf)
                 raise _timed_out()
@@ -319,13 +333,17 @@ class AsyncSocket:
                 chunk = sock.recv(bufsize - len(buf), flags)
             except _AGAIN as again:
                 flip = isinstance(again, ssl.SSLWantWriteError)
+                wait = True
                 continue
             if not chunk:
                 return b""
             buf += chunk
             if len(buf) == bufsize:
                 return bytes(buf)
-            flip = False  # usually nothing more yet: wait first
+            # usually nothing more has arrived yet, so wait first - unless
+            # OpenSSL holds decrypted bytes the notifier cannot see
+            flip = False
+            wait = not _pending(sock)
 
     def _recvall_sync(self, bufsize, flags):
         buf = bytearray()
@@ -596,6 +614,11 @@ class AsyncSocket:
         if source_address is not None:
             self._sock.bind(source_address)
         return self.connect(host_port)
+
+
+def _pending(sock: socket.socket) -> int:
+    """Decrypted bytes OpenSSL holds for `sock` (0 for a plain socket)."""
+    return sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
 
 
 def _strerror(err: int) -> str:

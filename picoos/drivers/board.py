@@ -44,7 +44,7 @@ __all__ = [
     "BoardError", "BoardProfile", "HeaderPin", "Throttled", "BoardInfo",
     "load_profiles", "get_profile", "read_model", "detect_board", "model",
     "cpu_temperature", "throttled", "memory", "board_info", "default_uart",
-    "header_line",
+    "header_line", "led",
 ]
 
 log = logging.getLogger("picoos.drivers.board")
@@ -200,8 +200,9 @@ def detect_board(root: str = "/") -> BoardProfile:
 
 
 def model(root: str = "/") -> Optional[str]:
-    """The machine's model: the device-tree string, else the profile name (None on
-    a machine without a device tree)."""
+    """The machine's model: the device-tree string (None without a device tree).
+
+    The name the node reports; `detect_board(root).name` is the profile's."""
     return read_model(root)
 
 
@@ -320,6 +321,23 @@ def default_uart(root: str = "/", *, required: bool = False) -> Optional[str]:
         raise BoardError("board %s (model %r) has no known header UART; pass the serial "
                          "device path explicitly" % (prof.id, read_model(root)))
     return path
+
+
+def led(name: str, root: str = "/") -> Optional[str]:
+    """The sysfs directory of the detected board's LED 'ACT' or 'PWR', or None.
+
+    Kernels before 6.x name them led0/led1; the profile lists both names and
+    the first that exists under <root>/sys/class/leds wins.
+    """
+    prof = detect_board(root)
+    if name not in prof.leds:
+        raise BoardError("%s has no LED %r (it has: %s)"
+                         % (prof.name, name, ", ".join(sorted(prof.leds)) or "none"))
+    for candidate in prof.leds[name]:
+        path = os.path.join(root, "sys/class/leds", candidate)
+        if os.path.isdir(path):
+            return path
+    return None
 
 
 def header_line(pin: int, root: str = "/") -> Tuple[str, str, Tuple[str, ...]]:

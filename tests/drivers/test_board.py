@@ -178,3 +178,14 @@ def test_profiles_load_from_an_installed_package(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "raspberrypi-5" in out.stdout and "picoos.boards/" in out.stdout
+
+
+def test_led_paths_old_and_new_names(tmp_path):
+    root = make_root(tmp_path, model=MODELS["raspberrypi-3b-plus"])
+    (tmp_path / "root/sys/class/leds/led0").mkdir(parents=True)    # an older kernel's name
+    assert board.led("ACT", root) == str(tmp_path / "root/sys/class/leds/led0")
+    assert board.led("PWR", root) is None                        # known LED, not exposed here
+    (tmp_path / "root/sys/class/leds/PWR").mkdir()
+    assert board.led("PWR", root).endswith("leds/PWR")
+    with pytest.raises(BoardError, match="has no LED 'RED' .it has: ACT, PWR."):
+        board.led("RED", root)

@@ -31,7 +31,6 @@ A backend may override:
 """
 from __future__ import annotations
 
-import errno
 import logging
 import os
 from typing import List, Optional, Sequence, Union
@@ -128,6 +127,8 @@ class GpioBackend:
             except PermissionError as exc:
                 denied = exc        # keep looking; report it if nothing matches
                 continue
+            except ChipNotFoundError:
+                continue            # e.g. a device node that is not a GPIO chip
             info = handle.info()
             if info.label == spec:
                 return handle
@@ -178,6 +179,3 @@ def get_backend(backend: Union[None, str, GpioBackend] = None) -> GpioBackend:
     raise UnknownBackendError("GPIO backend %r from %s is not known: expected 'real', "
                               "'fake' or a GpioBackend instance" % (backend, source))
 
-
-def os_error_text(exc: OSError) -> str:
-    return "%s (errno %s)" % (os.strerror(exc.errno) if exc.errno else exc, errno.errorcode.get(exc.errno or 0, exc.errno))

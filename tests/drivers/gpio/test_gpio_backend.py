@@ -69,6 +69,9 @@ def test_real_backend_refuses_a_file_that_is_not_a_chip(tmp_path):
         Chip(str(fake_chip), backend=real)
     with pytest.raises(ChipNotFoundError, match="is not a GPIO chip"):
         Chip("gpiochip0", backend=real)
+    # looking for a label skips it and says what was found
+    with pytest.raises(ChipNotFoundError, match="label 'pinctrl-rp1' .backend real has: no chips"):
+        Chip("pinctrl-rp1", backend=real)
 
 
 def test_real_backend_permission_error(tmp_path, monkeypatch):

@@ -29,7 +29,7 @@ from typing import Optional
 
 import picoos
 from picoos.drivers import board
-from picoos.drivers.gpio import Chip, FakeBackend, GpioError, LineSettings
+from picoos.drivers.gpio import Chip, FakeBackend, GpioError
 from picoos.kernel.traps import sleep
 
 

@@ -1,7 +1,6 @@
 """Choosing a backend, and the real backend's errors on a machine without GPIO."""
 import errno
 import logging
-import os
 
 import pytest
 

@@ -14,6 +14,7 @@ import collections
 import logging
 from typing import Deque, Dict, List, Mapping, Optional, Sequence, Union
 
+from picoos.kernel.errors import ClosedResourceError
 from picoos.kernel.io import fd_closed, wait_readable
 from picoos.kernel.traps import coro
 
@@ -246,7 +247,12 @@ class _EdgeIterator:
     async def __anext__(self) -> EdgeEvent:
         if self._req.closed:
             raise StopAsyncIteration
-        ev = await self._req.wait_edge(self._timeout)
+        try:
+            ev = await self._req.wait_edge(self._timeout)
+        except ClosedResourceError:
+            if self._req.closed:        # released by another task: the stream ends
+                raise StopAsyncIteration from None
+            raise
         if ev is None:
             raise StopAsyncIteration
         return ev

@@ -123,6 +123,22 @@ def test_releasing_wakes_a_waiting_task_with_an_error(fake):
     assert "were released" in message
 
 
+def test_releasing_ends_an_edge_iteration_in_another_task(fake):
+    async def listener(req, task=None):
+        return [ev.kind async for ev in req.edges()]
+
+    def main(task=None):
+        with Chip("pinctrl-test", backend=fake) as chip:
+            req = chip.request_input("GPIO2", edge="both")
+            t = picoos.Task(listener, req)
+            fake.drive_high("GPIO2")
+            yield wait_all_tasks_blocked()      # the listener took the edge and waits again
+            req.release()
+            return (yield t.finish(BOUND))
+
+    assert picoos.run(main) == ["rising"]
+
+
 def test_wait_edge_without_edge_detection_is_a_clear_error(fake):
     def main(task=None):
         with Chip("pinctrl-test", backend=fake) as chip, chip.request_input("GPIO3") as req:

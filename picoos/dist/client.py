@@ -165,6 +165,10 @@ class Client:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while not self._servers:
+                if not self.targets and not self._dialling:
+                    raise NodeUnavailable("no node left to try (closed after failures: " +
+                                          ("; ".join(f"{k}: {v}" for k, v in self._errors.items())
+                                           or "none") + ")")
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     tried = "; ".join(f"{k}: {v}" for k, v in self._errors.items()) or \
@@ -315,6 +319,14 @@ class Client:
             job = srv.inflight.pop(job_id, None) or srv.io_jobs.pop(job_id, None)
             if job is None or job.done() or job.server is not srv:
                 self.counts["duplicates"] += 1      # late or repeated: the first one won
+                return
+            if state == P.REQUEUE:
+                job.state, job.server, job.tries = QUEUED, None, job.tries - 1
+                if job.where:
+                    self._pinned.insert(0, job)
+                else:
+                    self._queue.appendleft(job)
+                self._cv.notify_all()
                 return
             if state == P.OK:
                 job._finish_ok(value)

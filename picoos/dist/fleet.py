@@ -108,6 +108,8 @@ class ServerLink:
                 log.error("server %s failed to install code: %s", self.location, msg[1][1])
             elif kind == P.FILE_DONE:
                 client.file_done(self.location, msg[1], msg[2])
+            elif kind == P.LEAVING:
+                self.state = CLOSING
 
     def _file_part(self, client: Any, name: str, data: bytes, last: bool) -> None:
         f = self._recv_files.get(name)

@@ -27,8 +27,9 @@ client -> server
     FILE (name, data, last) / PING (t,) / CLOSE ()
 server -> client
     INIT_DONE (error,) / SETUP_DONE (tag, error, value)
-    RESULT (job_id, state, value)            state: ok, error, terminated
+    RESULT (job_id, state, value)            state: ok, error, terminated, requeue
     FILE (name, data, last) / PONG (t,)
+    LEAVING ()                               the server is about to exit: send no more
 """
 
 ATTACH = "attach"
@@ -56,11 +57,13 @@ TERMINATE = "terminate"
 RESULT = "result"
 PING = "ping"
 PONG = "pong"
+LEAVING = "leaving"
 CLOSE = "close"
 
 # job result states
 OK = "ok"
 ERROR = "error"
 TERMINATED = "terminated"
+REQUEUE = "requeue"        # never started: the server is going away, run it elsewhere
 
 FILE_CHUNK = 1 << 20

@@ -37,6 +37,7 @@ from picoos.dist.paths import safe_join
 log = logging.getLogger("picoos.dist")
 
 _current: "Optional[Server]" = None
+TERMINATE_GRACE = 0.5   # seconds a running job has to honour JobTerminated
 _job_ctx = threading.local()
 
 
@@ -86,6 +87,7 @@ class Server:
         self.running: Optional[int] = None          # job id in the worker thread
         self.worker_ident: Optional[int] = None
         self.cancelled: set = set()
+        self.exiting = False
         self.modules: Dict[str, types.ModuleType] = {}
         self._files: Dict[str, Any] = {}
 
@@ -203,11 +205,43 @@ class Server:
 
     def terminate(self, job_id: int) -> None:
         if self.running == job_id and self.worker_ident is not None:
-            # raise JobTerminated inside the worker at its next bytecode
+            # raise JobTerminated inside the worker at its next bytecode; a job
+            # blocked in C (time.sleep, a socket) never gets there, hence the timer
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(self.worker_ident), ctypes.py_object(JobTerminated))
+            timer = threading.Timer(TERMINATE_GRACE, self._force_stop, args=(job_id,))
+            timer.daemon = True
+            timer.start()
         else:
             self.cancelled.add(job_id)
+
+    def _force_stop(self, job_id: int) -> None:
+        """The job ignored JobTerminated: end this process (the node starts a
+        fresh server) after handing the jobs queued here back to the client."""
+        if self.running != job_id:
+            return
+        self.reply((P.LEAVING,))          # first, so the client sends nothing more here
+        self.reply((P.RESULT, job_id, P.TERMINATED, None))
+        while True:
+            try:
+                item = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None and item[0] == P.RUN:
+                self.reply((P.RESULT, item[1], P.REQUEUE, None))
+        # Discussion: exiting now could reset the connection and drop these
+        # replies in the client's receive queue; send FIN instead and exit when
+        # the client closes its end (or after a bound).
+        self.exiting = True
+        link = self.link
+        if link is not None:
+            try:
+                link.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        timer = threading.Timer(5.0, os._exit, args=(0,))
+        timer.daemon = True
+        timer.start()
 
     # -- the client link ------------------------------------------------------------
 
@@ -244,6 +278,8 @@ class Server:
                 raise _Stop()
         if self.link is link:
             self.link = None
+        if self.exiting:
+            os._exit(0)
 
     def receive_file(self, name: str, data: bytes, last: bool) -> None:
         f = self._files.get(name)

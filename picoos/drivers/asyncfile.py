@@ -24,12 +24,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import select
 import stat
 import subprocess
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from picoos.kernel.clock import SYSTEM_CLOCK
-from picoos.kernel.context import current_kernel
+from picoos.kernel.scheduler import Pycos
 from picoos.kernel.io import fd_closed, wait_readable, wait_writable
 from picoos.kernel.task import Task
 from picoos.kernel.threadpool import run_in_thread
@@ -68,7 +69,7 @@ def check_timeout(timeout: Any) -> None:
 
 def now() -> float:
     """The time on the running kernel's clock (a FakeClock in tests)."""
-    kernel = current_kernel()
+    kernel = Pycos.scheduler()
     return (kernel.clock if kernel is not None else SYSTEM_CLOCK).now()
 
 
@@ -115,12 +116,9 @@ def _is_pollable(fd: int) -> bool:
     mode = os.fstat(fd).st_mode
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISBLK(mode):
         return False
-    try:
-        import select
-        epoll = select.epoll
-    except AttributeError:          # not Linux: trust the file type
+    if not hasattr(select, "epoll"):    # not Linux: trust the file type
         return True
-    ep = epoll()
+    ep = select.epoll()
     try:
         ep.register(fd, select.EPOLLIN)
     except PermissionError:
@@ -147,8 +145,8 @@ class AsyncFile:
     with ``closefd=False`` it only detaches and restores the fd's original
     blocking mode.
 
-    Raises ``InvalidTypeError`` if ``fd`` is neither, ``OSError`` if it is
-    not an open descriptor.
+    Raises ``InvalidTypeError`` if ``fd`` is neither, ``InvalidArgumentError``
+    if it is not an open descriptor.
     """
 
     def __init__(self, fd: Any, closefd: bool = True) -> None:
@@ -159,10 +157,15 @@ class AsyncFile:
         self._file = None if isinstance(fd, int) else fd
         fileno = fd if isinstance(fd, int) else fd.fileno()
         if not isinstance(fileno, int) or fileno < 0:
-            raise InvalidArgumentError("fileno() gave %r, expected an open fd (int >= 0)" % (fileno,))
+            raise InvalidArgumentError("fd %r is not valid: expected an open file descriptor (int >= 0)"
+                                       % (fileno,))
         self._fd = fileno
         self._closefd = closefd
-        self._pollable = _is_pollable(fileno)   # raises OSError on a bad fd
+        try:
+            self._pollable = _is_pollable(fileno)
+        except OSError as exc:
+            raise InvalidArgumentError("fd %d is not an open file descriptor (%s)"
+                                       % (fileno, exc.strerror)) from exc
         self._tty = os.isatty(fileno)
         # Data read ahead by readline() and not yet returned.
         self._rbuf = bytearray()

@@ -81,8 +81,12 @@ def _import_pyserial():
 
 
 def default_port() -> str:
-    """The board's default UART path (``picoos.drivers.board.default_uart()``),
-    or ``/dev/serial0`` when no board module is available."""
+    """The detected board's header UART (``picoos.drivers.board.default_uart``),
+    or ``/dev/serial0`` when the board module is not available.
+
+    Raises the board module's ``BoardError`` when the board is known to
+    have no header UART (pass a port path then).
+    """
     try:
         from picoos.drivers import board
     except ImportError as exc:
@@ -92,7 +96,7 @@ def default_port() -> str:
     default_uart = getattr(board, "default_uart", None)
     if default_uart is None:
         return FALLBACK_PORT
-    return default_uart() or FALLBACK_PORT
+    return default_uart(required=True)
 
 
 def _ioctl_int(fd: int, request: int) -> int:
@@ -285,7 +289,8 @@ class AsyncSerial:
             except OSError as exc:
                 if exc.errno in _HANGUP_ERRNOS:
                     self._hang_up(exc)
-                raise
+                raise SerialError(exc.errno, "read from %s failed: %s"
+                                  % (self._port, exc.strerror)) from exc
             if data is not None:
                 if not data:
                     self._hang_up(None)
@@ -410,7 +415,8 @@ class AsyncSerial:
             except OSError as exc:
                 if exc.errno in _HANGUP_ERRNOS:
                     self._hang_up(exc)
-                raise
+                raise SerialError(exc.errno, "write to %s failed: %s"
+                                  % (self._port, exc.strerror)) from exc
             left = remaining(deadline)
             ready = False
             if left is None or left > 0:

@@ -350,13 +350,16 @@ def test_bad_fd_arguments(bad, exc, words):
     assert words in str(info.value)
 
 
-def test_fd_that_is_not_open_is_an_oserror():
+def test_fd_that_is_not_open_is_a_clear_error():
     r, w = os.pipe()
     os.close(r)
     os.close(w)
-    with pytest.raises(OSError) as info:
+    with pytest.raises(InvalidArgumentError) as info:
         AsyncFile(r)
-    assert info.value.errno == errno.EBADF
+    assert "fd %d is not an open file descriptor" % r in str(info.value)
+    assert isinstance(info.value.__cause__, OSError)
+    with pytest.raises(InvalidArgumentError):
+        AsyncFile(-1)
 
 
 def test_bad_operation_arguments(pipe_fds):

@@ -439,11 +439,30 @@ def test_missing_pyserial_names_the_extra(monkeypatch, pty_pair):
 def test_default_port_comes_from_board_module(monkeypatch):
     import types
     board = types.ModuleType("picoos.drivers.board")
-    board.default_uart = lambda: "/dev/ttyAMA0"
+    board.default_uart = lambda required=False: "/dev/ttyAMA0"
     monkeypatch.setitem(sys.modules, "picoos.drivers.board", board)
     import picoos.drivers
     monkeypatch.setattr(picoos.drivers, "board", board, raising=False)
     assert serial_mod.default_port() == "/dev/ttyAMA0"
+
+
+def test_board_without_uart_is_a_clear_error(monkeypatch):
+    import types
+    import picoos.drivers
+
+    class BoardError(Exception):
+        pass
+
+    def default_uart(required=False):
+        assert required, "AsyncSerial(port=None) must ask for a UART it can open"
+        raise BoardError("board generic has no known header UART; pass the serial device path")
+
+    board = types.ModuleType("picoos.drivers.board")
+    board.default_uart = default_uart
+    monkeypatch.setitem(sys.modules, "picoos.drivers.board", board)
+    monkeypatch.setattr(picoos.drivers, "board", board, raising=False)
+    with pytest.raises(BoardError, match="pass the serial device path"):
+        AsyncSerial()
 
 
 def test_port_none_opens_the_default_port(monkeypatch, pty_pair):

@@ -113,31 +113,37 @@ class Resources:
     # -- board ------------------------------------------------------------------
 
     def board(self) -> Dict[str, Any]:
-        """``{"model", "temperature", "throttled"}``; None for what is unknown."""
-        info: Dict[str, Any] = {"model": None, "temperature": None, "throttled": None}
-        if self.root == "/":
+        """``{"model", "temperature", "throttled", "throttled_since_boot"}``;
+        None for what this machine does not expose."""
+        try:
+            from picoos.drivers import board as drv  # lazy: the driver may be absent
+        except ImportError:
+            drv = None
+        if drv is not None:
             try:
-                from picoos.drivers import board as drv  # lazy: the driver may be absent
-            except ImportError:
-                drv = None
-            if drv is not None:
-                info.update(_from_driver(drv))
-        if info["model"] is None:
-            model = self._read("proc/device-tree/model")
-            if model:
-                info["model"] = model.strip("\x00\n ")
-        if info["temperature"] is None:
-            temp = self._read("sys/class/thermal/thermal_zone0/temp")
-            if temp and temp.strip().lstrip("-").isdigit():
-                info["temperature"] = round(int(temp.strip()) / 1000.0, 1)
-        if info["throttled"] is None:
-            # the Raspberry Pi firmware driver exposes vcgencmd's get_throttled here
-            raw = self._read("sys/devices/platform/soc/soc:firmware/get_throttled")
-            if raw and raw.strip():
-                try:
-                    info["throttled"] = int(raw.strip(), 16) != 0
-                except ValueError:
-                    pass
+                flags = drv.throttled(self.root)
+                return {"model": drv.model(self.root),
+                        "temperature": drv.cpu_temperature(self.root),
+                        "throttled": None if flags is None else flags.now(),
+                        "throttled_since_boot": None if flags is None else bool(flags)}
+            except Exception:  # a driver fault must not take the heartbeat down
+                pass
+        info: Dict[str, Any] = {"model": None, "temperature": None, "throttled": None,
+                                "throttled_since_boot": None}
+        model = self._read("proc/device-tree/model")
+        if model:
+            info["model"] = model.strip("\x00\n ")
+        temp = self._read("sys/class/thermal/thermal_zone0/temp")
+        if temp and temp.strip().lstrip("-").isdigit():
+            info["temperature"] = round(int(temp.strip()) / 1000.0, 1)
+        # the Raspberry Pi firmware driver exposes vcgencmd's get_throttled here
+        raw = self._read("sys/devices/platform/soc/soc:firmware/get_throttled")
+        if raw and raw.strip():
+            try:
+                bits = int(raw.strip(), 16)
+                info["throttled"], info["throttled_since_boot"] = bool(bits & 0xF), bits != 0
+            except ValueError:
+                pass
         return info
 
     # -- all at once -------------------------------------------------------------
@@ -162,27 +168,3 @@ class Resources:
         }
         out.update(self.board())
         return out
-
-
-def _from_driver(drv: Any) -> Dict[str, Any]:
-    """Board facts from picoos.drivers.board, whatever subset it offers."""
-    out: Dict[str, Any] = {}
-    for key, names in (("model", ("model", "board_model")),
-                       ("temperature", ("temperature", "cpu_temperature")),
-                       ("throttled", ("throttled", "is_throttled"))):
-        for name in names:
-            fn = getattr(drv, name, None)
-            if fn is None:
-                continue
-            try:
-                value = fn() if callable(fn) else fn
-            except Exception:  # a driver fault must not take the heartbeat down
-                continue
-            if value is not None:
-                if key == "model" and not isinstance(value, str):
-                    value = getattr(value, "model", None) or getattr(value, "name", None) or str(value)
-                if key == "throttled" and not isinstance(value, bool):
-                    value = bool(value)
-                out[key] = value
-                break
-    return out

@@ -57,7 +57,7 @@ def test_board_facts_from_device_tree_and_thermal_zone(tmp_path):
     sample = Resources(root=str(tmp_path), disk_path=str(tmp_path)).sample()
     assert sample["model"] == "Raspberry Pi 4 Model B Rev 1.4"
     assert sample["temperature"] == 48.3
-    assert sample["throttled"] is True
+    assert sample["throttled"] is True and sample["throttled_since_boot"] is True
     assert sample["swap_used_percent"] == 50.0
     assert sample["disk_total"] > 0 and sample["disk_free"] > 0
 
@@ -65,7 +65,18 @@ def test_board_facts_from_device_tree_and_thermal_zone(tmp_path):
 def test_a_pc_has_no_board_facts(tmp_path):
     make_tree(tmp_path, "cpu 1 0 1 8")
     board = Resources(root=str(tmp_path)).board()
-    assert board == {"model": None, "temperature": None, "throttled": None}
+    assert board == {"model": None, "temperature": None, "throttled": None,
+                     "throttled_since_boot": None}
+
+
+def test_without_the_board_driver(tmp_path, monkeypatch):
+    import sys
+    make_tree(tmp_path, "cpu 1 0 1 8", model=b"Raspberry Pi Zero 2 W Rev 1.0\x00",
+              temp="51000\n", throttled="0\n")
+    monkeypatch.setitem(sys.modules, "picoos.drivers.board", None)   # import fails
+    board = Resources(root=str(tmp_path)).board()
+    assert board == {"model": "Raspberry Pi Zero 2 W Rev 1.0", "temperature": 51.0,
+                     "throttled": False, "throttled_since_boot": False}
 
 
 def test_real_machine_sample_is_sane():

@@ -6,8 +6,9 @@
 - `run_py`: runs a short Python script in a fresh interpreter (for what
   touches process-wide state: the default background kernel, interpreter
   exit, `import picoos` side effects) and returns the finished process.
-- A hang watchdog: a test that deadlocks dumps every thread's traceback and
-  ends the run after a generous bound, instead of hanging CI forever.
+- A hang watchdog: a test that deadlocks dumps every thread's traceback to
+  $TMPDIR/picoos-test-hang-<pid>.txt and ends the run after a generous bound,
+  instead of hanging CI forever (pytest's capture would swallow stderr).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import faulthandler
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -28,11 +30,17 @@ HANG_BOUND = 60.0
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+HANG_FILE = os.path.join(tempfile.gettempdir(), "picoos-test-hang-%d.txt" % os.getpid())
+
+
 @pytest.fixture(autouse=True)
-def _hang_watchdog():
-    faulthandler.dump_traceback_later(HANG_BOUND, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+def _hang_watchdog(request):
+    with open(HANG_FILE, "w") as f:
+        f.write("hung in %s\n" % request.node.nodeid)
+        f.flush()
+        faulthandler.dump_traceback_later(HANG_BOUND, exit=True, file=f)
+        yield
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture

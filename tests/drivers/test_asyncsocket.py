@@ -16,8 +16,9 @@ from picoos.drivers.errors import DriverError, InvalidArgumentError, InvalidType
 from picoos.drivers.tls import TLSConfigError
 from picoos.kernel.io import wait_readable
 from picoos.kernel.errors import BusyResourceError, ClosedResourceError, PicoosError
+from picoos.kernel.scheduler import Pycos
 from picoos.kernel.task import Task
-from picoos.kernel.traps import SubCall, Value
+from picoos.kernel.traps import Value
 
 
 def listener(host="127.0.0.1", family=socket.AF_INET, backlog=128):
@@ -577,9 +578,9 @@ def test_completed_calls_allocate_no_generator(run_io):
         client = AsyncSocket(socket.socket())
         yield client.connect(lsock.getsockname())
         conn, _ = yield lsock.accept()
-        pending = conn.recv(10)  # nothing there yet: a waiting sub-call
-        assert isinstance(pending, SubCall)
-        pending.gen.close()
+        pending = conn.recv(10)  # nothing there yet: an operation that waits
+        assert type(pending) is not Value
+        pending.close()
         fast_send = client.sendall(b"ready")
         assert type(fast_send) is Value
         yield fast_send
@@ -592,6 +593,71 @@ def test_completed_calls_allocate_no_generator(run_io):
         return data
 
     assert run_io(main) == b"ready"
+
+
+def test_await_waiting_recv_timeout_and_close(run_io):
+    # the waiting operations under `await`: data, timeout, closed under us
+    async def reader(conn, main_task):
+        got = [await conn.recv(10)]
+        conn.settimeout(0.05)
+        try:
+            await conn.recv(10)
+        except socket.timeout:
+            got.append("timeout")
+        conn.settimeout(None)
+        main_task.send("about to wait")  # main runs only once we are parked
+        try:
+            await conn.recv(10)
+        except ClosedResourceError:
+            got.append("closed")
+        return got
+
+    def main():
+        task = Pycos.cur_task()
+        lsock = listener()
+        client = AsyncSocket(socket.socket())
+        yield client.connect(lsock.getsockname())
+        conn, _ = yield lsock.accept()
+        r = Task(reader, conn, task)
+        yield None  # reader waits in its first recv
+        yield client.sendall(b"first")
+        assert (yield task.receive()) == "about to wait"
+        conn.close()
+        got = yield r.finish()
+        client.close()
+        lsock.close()
+        return got
+
+    assert run_io(main) == [b"first", "timeout", "closed"]
+
+
+def test_terminating_a_task_blocked_in_recv(run_io):
+    cleaned = []
+
+    def reader(conn):
+        try:
+            yield conn.recv(10)
+        finally:
+            cleaned.append(True)
+
+    def main():
+        lsock = listener()
+        client = AsyncSocket(socket.socket())
+        yield client.connect(lsock.getsockname())
+        conn, _ = yield lsock.accept()
+        r = Task(reader, conn)
+        yield None
+        r.terminate()
+        yield r.finish()
+        # the fd is free for a new reader
+        yield client.sendall(b"again")
+        data = yield conn.recv(10)
+        for s in (client, conn, lsock):
+            s.close()
+        return data
+
+    assert run_io(main) == b"again"
+    assert cleaned == [True]
 
 
 # ---------------------------------------------------------------- plumbing

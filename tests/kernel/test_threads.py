@@ -1,0 +1,300 @@
+"""Threads and the kernel: the thread pool (AsyncThreadPool, run_in_thread),
+`Task.value()` from a thread, and calls from many threads at once into a
+kernel (send, Task creation, terminate) — every message must arrive
+exactly once."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import picoos
+from picoos import AsyncThreadPool, Task
+from picoos.kernel import context
+from picoos.kernel.errors import InvalidArgument, PicoosError
+from picoos.kernel.scheduler import Kernel
+from picoos.kernel.threadpool import run_in_thread
+from picoos.testing import FakeClock
+
+BOUND = 20.0          # seconds; only a hang reaches it
+
+
+class KernelThread:
+    """Run `main` on a fresh kernel in a background thread; `.task` is the
+    main task once `.started` is set."""
+
+    def __init__(self, main, *args):
+        self.kernel = Kernel(clock=FakeClock())
+        self.started = threading.Event()
+        self.result = None
+        self.error = None
+
+        def wrapper(task=None):
+            self.task = task
+            self.started.set()
+            return (yield main(task, *args))
+
+        def body():
+            try:
+                self.result = self.kernel.run(wrapper)
+            except BaseException as e:     # reported by join()
+                self.error = e
+            finally:
+                self.started.set()
+
+        self.thread = threading.Thread(target=body, name="test-kernel", daemon=True)
+        self.thread.start()
+        assert self.started.wait(BOUND)
+
+    def join(self):
+        self.thread.join(BOUND)
+        assert not self.thread.is_alive(), "kernel thread did not end"
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+# -- thread pool ---------------------------------------------------------------
+
+def test_pool_result_and_exception(kernel):
+    pool = AsyncThreadPool(2)
+    caller_threads = []
+
+    def work(a, b=0):
+        caller_threads.append(threading.current_thread().name)
+        return a + b
+
+    def fails(msg):
+        raise ValueError(msg)
+
+    def main(task=None):
+        v1 = yield pool.async_task(work, 1, b=2)
+        v2 = yield pool.async_task(work, args=(5,), kwargs={"b": 5})
+        with pytest.raises(ValueError, match="from thread"):
+            yield pool.async_task(fails, "from thread")
+        v3 = yield run_in_thread(work, 10)
+        return v1, v2, v3
+
+    try:
+        assert kernel.run(main) == (3, 10, 10)
+    finally:
+        pool.terminate()
+    assert caller_threads and all(n == "picoos-pool" for n in caller_threads)
+
+
+def test_pool_many_calls_from_many_tasks(kernel):
+    pool = AsyncThreadPool(3)
+    gate = threading.Barrier(3, timeout=BOUND)
+
+    def square(i):
+        if i < 3:
+            # the first three calls run at the same time in three threads
+            gate.wait()
+        return i * i
+
+    def caller(i, task=None):
+        return (yield pool.async_task(square, i))
+
+    def main(task=None):
+        ts = [Task(caller, i) for i in range(50)]
+        out = []
+        for t in ts:
+            out.append((yield t.finish()))
+        return out
+
+    try:
+        assert kernel.run(main) == [i * i for i in range(50)]
+    finally:
+        pool.terminate()
+    assert len(pool._threads) == 3
+
+
+def test_pool_join_and_bad_size():
+    with pytest.raises(InvalidArgument, match="num_threads"):
+        AsyncThreadPool(0)
+    pool = AsyncThreadPool(1)
+    pool.join()                  # nothing submitted: returns at once
+    pool.terminate()
+
+
+def test_terminate_task_waiting_for_thread_drops_result(kernel):
+    release = threading.Event()
+    done = threading.Event()
+
+    def slow():
+        release.wait(BOUND)
+        done.set()
+        return "ignored"
+
+    def waiter(task=None):
+        yield run_in_thread(slow)
+        return "must not get here"
+
+    def main(task=None):
+        w = Task(waiter)
+        yield task.sleep(0)
+        w.terminate()
+        v = yield w.finish()
+        release.set()
+        # keep the kernel alive until the late result has come in
+        ok = yield run_in_thread(done.wait, BOUND)
+        return v, ok
+
+    assert kernel.run(main) == (None, True)
+
+
+# -- value() from a thread -------------------------------------------------------
+
+def test_value_from_a_thread():
+    def main(task):
+        msg = yield task.receive()
+        return "got " + msg
+
+    kt = KernelThread(main)
+    assert kt.task.value(timeout=0.01) is None          # not finished yet
+    assert kt.task.send("go") == 0                       # from this thread
+    assert kt.task.value(timeout=BOUND) == "got go"
+    assert kt.task.value() == "got go"                   # finished: at once
+    assert kt.join() == "got go"
+
+
+def test_value_of_failed_task_is_monitor_status():
+    def main(task):
+        yield task.receive()
+        raise KeyError("k")
+
+    kt = KernelThread(main)
+    kt.task.send("x")
+    st = kt.task.value(timeout=BOUND)
+    assert isinstance(st, picoos.MonitorStatus) and st.type is KeyError
+    with pytest.raises(KeyError):
+        kt.join()
+
+
+def test_resume_throw_terminate_from_a_thread():
+    def sleeper(task=None):
+        return (yield task.suspend())
+
+    def receiver(task=None):
+        try:
+            yield task.receive()
+        except KeyError:
+            return "thrown"
+
+    def victim(task=None):
+        yield task.receive()
+
+    def main(task):
+        return [Task(sleeper), Task(receiver), Task(victim)]
+        yield
+
+    kt = KernelThread(lambda task: main(task))
+    s, r, v = kt.task.value(timeout=BOUND)
+    assert s.resume("resumed") == 0
+    assert r.throw(KeyError("k")) == 0
+    assert v.terminate() == 0
+    assert s.value(timeout=BOUND) == "resumed"
+    assert r.value(timeout=BOUND) == "thrown"
+    assert v.value(timeout=BOUND) is None and not v.is_alive()
+    kt.join()
+
+
+# -- many threads at once --------------------------------------------------------
+
+def test_many_threads_send_every_message_arrives_once():
+    nthreads, per_thread = 8, 500
+    total = nthreads * per_thread
+
+    def main(task):
+        got = []
+        while len(got) < total:
+            got.append((yield task.receive()))
+        extra = yield task.receive(0, "none")
+        return got, extra
+
+    kt = KernelThread(main)
+    barrier = threading.Barrier(nthreads, timeout=BOUND)
+
+    def sender(i):
+        barrier.wait()
+        for j in range(per_thread):
+            assert kt.task.send((i, j)) == 0
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(BOUND)
+    got, extra = kt.join()
+    assert extra == "none"
+    assert sorted(got) == [(i, j) for i in range(nthreads) for j in range(per_thread)]
+    # each thread's messages keep their order
+    for i in range(nthreads):
+        assert [j for (k, j) in got if k == i] == list(range(per_thread))
+
+
+@pytest.fixture
+def default_kernel():
+    """The process-wide default kernel (background thread), shut down after
+    the test so that later tests start without one."""
+    assert context.default is None or context.default._quit
+    k = picoos.Pycos.instance()
+    yield k
+    k.terminate()
+    assert context.default is None
+    assert not k._thread.is_alive() or k._stopped.is_set()
+
+
+def test_many_threads_create_tasks_and_send(default_kernel):
+    nthreads, per_thread = 6, 100
+    total = nthreads * per_thread
+
+    def collector(task=None):
+        seen = []
+        while len(seen) < total:
+            seen.append((yield task.receive()))
+        return seen
+
+    def child(dest, i, j, task=None):
+        dest.send((i, j, task._kernel is default_kernel))
+        yield
+
+    coll = Task(collector)
+    assert coll._kernel is default_kernel
+    barrier = threading.Barrier(nthreads, timeout=BOUND)
+
+    def creator(i):
+        barrier.wait()
+        for j in range(per_thread):
+            Task(child, coll, i, j)
+
+    threads = [threading.Thread(target=creator, args=(i,)) for i in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(BOUND)
+    seen = coll.value(timeout=BOUND)
+    assert seen is not None, "not every task ran"
+    assert sorted(seen) == [(i, j, True) for i in range(nthreads) for j in range(per_thread)]
+    assert default_kernel.join(timeout=BOUND) is True
+
+
+def test_default_kernel_identity_and_cur_task(default_kernel):
+    assert picoos.Pycos() is default_kernel
+    assert picoos.Pycos.instance() is default_kernel
+    assert picoos.Pycos.cur_task() is None            # not a kernel thread
+
+    def who(task=None):
+        return picoos.Pycos.cur_task() is task, picoos.Pycos.instance() is default_kernel
+        yield
+
+    assert Task(who).value(timeout=BOUND) == (True, True)
+    assert default_kernel.is_alive()
+
+
+def test_kernel_errors_are_picoos_errors():
+    from picoos.kernel import errors
+    for name in ("TaskError", "InvalidArgument", "WrongContext", "LockNotOwned",
+                 "BusyResourceError", "ClosedResourceError", "KernelClosed"):
+        assert issubclass(getattr(errors, name), PicoosError), name
+    assert picoos.PicoosError is PicoosError

@@ -435,6 +435,11 @@ class Client:
             Scheduler.NodeClosed if closing else Scheduler.NodeDisconnected, node.info()))
 
     def node_discovered(self, node: NodeLink) -> None:
+        with self._lock:
+            old = self._nodes.get(node.key)
+            if old is not None:
+                node.done = old.done       # a node that rejoins keeps its tally
+            self._nodes[node.key] = node
         deliver(self.status_task, DispycosStatus(Scheduler.NodeDiscovered, node.info()))
 
     def node_service(self, node: NodeLink, state: str) -> None:
@@ -483,11 +488,6 @@ class Client:
     def _dial(self, target: Tuple[str, int], key: str) -> None:
         node = NodeLink(*target)
         try:
-            with self._lock:
-                old = self._nodes.get(key)
-                if old is not None and old.state not in (LOST,):
-                    return
-                self._nodes[key] = node
             count = node.attach(self)
             if count == 0:
                 node.state = CLOSED

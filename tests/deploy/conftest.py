@@ -16,7 +16,7 @@ from typing import Iterator, List
 import pytest
 
 import deploy_rootfs as rootfs  # tests/deploy is on sys.path (no __init__.py: pytest's rootdir layout)
-from deploy_rootfs import TIMINGS, timed
+from deploy_rootfs import TIMINGS, pristine, timed
 
 REPO = rootfs.REPO
 HERE = Path(__file__).resolve().parent
@@ -63,15 +63,6 @@ def picoos_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = list(out.glob("picoos-*.whl"))
     assert len(wheels) == 1, f"expected one picoos wheel, got {wheels}"
     return wheels[0]
-
-
-def pristine(arch: str, extra: tuple = ()) -> Path:
-    """The cached tree for ``arch``, failing the test with the reason when it cannot be had."""
-    try:
-        with timed(f"{arch}: debootstrap or cache hit" + (f" (+{','.join(extra)})" if extra else "")):
-            return rootfs.pristine_rootfs(arch, extra)
-    except rootfs.DeployTestError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

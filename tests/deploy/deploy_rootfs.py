@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
+import pytest
+
 SUITE = "bookworm"
 # What a Raspberry Pi OS Lite image already has that debootstrap's default
 # variant lacks: Python 3 and the CA bundle. python3-venv is deliberately
@@ -340,3 +342,12 @@ def copy_deploy_into(chroot: Chroot, wheel: Path) -> str:
     shutil.copy(wheel, dest / wheel.name)
     os.chmod(dest, 0o755)
     return f"/srv/picoos-deploy/{wheel.name}"
+
+
+def pristine(arch: str, extra: Sequence[str] = ()) -> Path:
+    """The cached tree for ``arch``, failing the test with the reason when it cannot be had."""
+    try:
+        with timed(f"{arch}: debootstrap or cache hit" + (f" (+{','.join(extra)})" if extra else "")):
+            return pristine_rootfs(arch, extra)
+    except DeployTestError as exc:
+        pytest.fail(str(exc), pytrace=False)

@@ -137,6 +137,11 @@ class Job:
         return self._status
 
     @property
+    def task(self) -> "Job":
+        """dispycos's ``DispycosTaskInfo.task``: the job itself."""
+        return self
+
+    @property
     def exception(self) -> Optional[BaseException]:
         return self._error
 

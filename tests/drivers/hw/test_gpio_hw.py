@@ -272,7 +272,11 @@ def test_button_led_example_on_the_real_backend(sim):
             sim.pull(6, up=True)
             seen.append(proc.stdout.readline().split(" at ")[0])
             seen.append(sim.value(7))
-        rest, err = proc.communicate(timeout=BOUND)
+        # not communicate(): it reads the raw fds and would miss what
+        # readline() has already buffered
+        rest = proc.stdout.read()
+        err = proc.stderr.read()
+        proc.wait(BOUND)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,0 +1,336 @@
+"""Waiting on file descriptors, over every notifier backend this machine
+has: readiness, timeouts, one waiter per direction, closing wakes waiters.
+
+Real socketpairs and pipes; times are exact fake times (autojump).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+import pytest
+
+from picoos import Task
+from picoos.kernel.errors import (BusyResourceError, ClosedResourceError, InvalidArgument,
+                                  PicoosError)
+from picoos.kernel.io import fd_closed, wait_readable, wait_writable
+from picoos.kernel.notifier import READ, WRITE, available, choose
+from picoos.kernel.scheduler import Kernel
+from picoos.testing import FakeClock, wait_all_tasks_blocked
+
+
+@pytest.fixture(params=available())
+def nkernel(request):
+    """A fake-clock kernel using one notifier backend."""
+    k = Kernel(notifier=request.param, clock=FakeClock())
+    assert k.notifier_name == request.param
+    yield k
+    if not k._closed:
+        k._shutdown()
+
+
+@pytest.fixture
+def sockpair():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    yield a, b
+    a.close()
+    b.close()
+
+
+@pytest.fixture
+def pipe():
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    fds = [r, w]
+    yield fds
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def test_available_lists_what_choose_accepts():
+    names = available()
+    assert names[-1] == "select" and len(names) == len(set(names))
+    for name in names:
+        n = choose(name)
+        assert n.name == name
+        n.close()
+    with pytest.raises(InvalidArgument, match="unknown notifier 'nope'"):
+        choose("nope")
+    missing = [n for n in ("epoll", "kqueue", "poll") if n not in names]
+    for name in missing:
+        with pytest.raises(InvalidArgument, match="not available"):
+            choose(name)
+
+
+def test_env_variable_chooses_backend(monkeypatch):
+    monkeypatch.setenv("PICOOS_NOTIFIER", "select")
+    n = choose()
+    assert n.name == "select"
+    n.close()
+
+
+def test_wait_readable_socket(nkernel, sockpair):
+    a, b = sockpair
+    order = []
+
+    def reader(task=None):
+        ok = yield wait_readable(a)                 # object with fileno()
+        order.append(("readable", ok, a.recv(100), task._kernel.clock.now()))
+
+    def main(task=None):
+        r = Task(reader)
+        yield task.sleep(3)
+        order.append("sending")
+        b.send(b"ping")
+        yield r.finish()
+
+    nkernel.run(main)
+    assert order == ["sending", ("readable", True, b"ping", 3.0)]
+
+
+def test_wait_readable_pipe_and_eof(nkernel, pipe):
+    r, w = pipe
+
+    def main(task=None):
+        os.write(w, b"x")
+        ok1 = yield wait_readable(r)
+        data = os.read(r, 10)
+        os.close(w)
+        pipe.remove(w)
+        ok2 = yield wait_readable(r, timeout=5)      # EOF counts as readable
+        return ok1, data, ok2, os.read(r, 10), task._kernel.clock.now()
+
+    assert nkernel.run(main) == (True, b"x", True, b"", 0.0)
+
+
+def test_wait_writable_after_buffer_full(nkernel, sockpair):
+    a, b = sockpair
+
+    def main(task=None):
+        assert (yield wait_writable(a)) is True
+        sent = 0
+        try:
+            while True:
+                sent += a.send(b"\0" * 65536)
+        except BlockingIOError:
+            pass
+        full = yield wait_writable(a, timeout=2)
+        t_full = task._kernel.clock.now()
+
+        def drainer(task=None):
+            yield task.sleep(1)
+            got = 0
+            while got < sent:
+                yield wait_readable(b)
+                got += len(b.recv(1 << 20))
+
+        Task(drainer)
+        ok = yield wait_writable(a, timeout=60)
+        return full, t_full, ok
+
+    assert nkernel.run(main) == (False, 2.0, True)
+
+
+def test_timeouts_give_false_at_exact_times(nkernel, sockpair, pipe):
+    a, b = sockpair
+
+    def main(task=None):
+        marks = []
+        marks.append((yield wait_readable(a, timeout=1.5)))
+        marks.append(task._kernel.clock.now())
+        marks.append((yield wait_readable(pipe[0], timeout=2)))
+        marks.append(task._kernel.clock.now())
+        marks.append((yield wait_readable(a, timeout=0)))      # poll
+        # the timed-out waiter left no trace: a new wait works
+        b.send(b"!")
+        marks.append((yield wait_readable(a, timeout=10)))
+        marks.append(task._kernel.clock.now())
+        return marks
+
+    assert nkernel.run(main) == [False, 1.5, False, 3.5, False, True, 3.5]
+
+
+def test_second_reader_is_busy(nkernel, sockpair):
+    a, b = sockpair
+
+    def first(task=None):
+        return (yield wait_readable(a))
+
+    def main(task=None):
+        f = Task(first)
+        yield task.sleep(0)
+        with pytest.raises(BusyResourceError, match="already waits to read fd %d" % a.fileno()):
+            yield wait_readable(a)
+        # a writer on the same fd is a different direction: allowed
+        w = yield wait_writable(a, timeout=1)
+        b.send(b"x")
+        return (yield f.finish()), w
+
+    assert nkernel.run(main) == (True, True)
+    assert issubclass(BusyResourceError, RuntimeError)
+
+
+def test_reader_and_writer_on_one_fd(nkernel, sockpair):
+    a, b = sockpair
+    order = []
+
+    def reader(task=None):
+        ok = yield wait_readable(a)
+        order.append(("reader", ok, task._kernel.clock.now()))
+
+    def main(task=None):
+        Task(reader)
+        yield wait_all_tasks_blocked()
+        ok = yield wait_writable(a)
+        order.append(("writer", ok))
+        yield task.sleep(2)
+        b.send(b"x")
+
+    nkernel.run(main)
+    assert order == [("writer", True), ("reader", True, 2.0)]
+
+
+def test_fd_closed_wakes_waiters_with_error(nkernel, sockpair):
+    a, b = sockpair
+    order = []
+
+    def reader(task=None):
+        try:
+            yield wait_readable(a, timeout=100)
+        except ClosedResourceError as e:
+            order.append(("reader", e.errno, task._kernel.clock.now()))
+
+    def writer(task=None):
+        # fill the buffer so the writer really blocks
+        try:
+            while True:
+                a.send(b"\0" * 65536)
+        except BlockingIOError:
+            pass
+        try:
+            yield wait_writable(a)
+        except ClosedResourceError as e:
+            order.append(("writer", isinstance(e, OSError), isinstance(e, PicoosError)))
+
+    def main(task=None):
+        Task(reader)
+        Task(writer)
+        yield task.sleep(4)
+        fd_closed(a)
+        fd_closed(a)                      # twice: harmless
+        fd_closed(12345)                  # never waited on: harmless
+        yield wait_all_tasks_blocked()
+        return task._kernel.clock.now()
+
+    # the 100 s timer was cancelled: nothing kept the clock going
+    assert nkernel.run(main) == 4.0
+    assert order == [("reader", errno.EBADF, 4.0), ("writer", True, True)]
+
+
+def test_fd_closed_then_fd_reused(nkernel):
+    def main(task=None):
+        r, w = os.pipe()
+        try:
+            assert (yield wait_readable(r, timeout=1)) is False
+            fd_closed(r)
+        finally:
+            os.close(r)
+            os.close(w)
+        # the same fd number comes back for a new pipe: waiting must work
+        r2, w2 = os.pipe()
+        try:
+            os.write(w2, b"y")
+            return r2 == r, (yield wait_readable(r2, timeout=1))
+        finally:
+            fd_closed(r2)
+            os.close(r2)
+            os.close(w2)
+
+    same, ok = nkernel.run(main)
+    assert ok is True
+
+
+def test_level_triggered_repeat_waits(nkernel, sockpair):
+    a, b = sockpair
+
+    def main(task=None):
+        b.send(b"abcdefgh")
+        got = b""
+        for _ in range(3):
+            assert (yield wait_readable(a)) is True
+            got += a.recv(2)
+        # data left and nobody waits: the kernel must not spin or lose it
+        yield task.sleep(1)
+        assert (yield wait_readable(a)) is True
+        return got + a.recv(10)
+
+    assert nkernel.run(main) == b"abcdefgh"
+
+
+def test_bad_fd_arguments(kernel):
+    def main(task=None):
+        with pytest.raises(InvalidArgument, match=">= 0"):
+            wait_readable(-1)
+        with pytest.raises(InvalidArgument, match="fileno"):
+            wait_writable("nope")
+        with pytest.raises(InvalidArgument, match="negative"):
+            wait_readable(0, timeout=-1)
+        yield
+
+    kernel.run(main)
+
+
+def test_terminate_fd_waiter_frees_the_slot(nkernel, sockpair):
+    a, b = sockpair
+
+    def waiter(task=None):
+        yield wait_readable(a)
+
+    def main(task=None):
+        w = Task(waiter)
+        yield task.sleep(0)
+        w.terminate()
+        yield w.finish()
+        b.send(b"z")
+        return (yield wait_readable(a, timeout=1))
+
+    assert nkernel.run(main) is True
+
+
+def test_many_pipes_fifo_wake(nkernel):
+    order = []
+    pipes = [os.pipe() for _ in range(20)]
+
+    def reader(i, r, task=None):
+        yield wait_readable(r)
+        order.append((i, os.read(r, 10)))
+
+    def main(task=None):
+        ts = [Task(reader, i, r) for i, (r, _w) in enumerate(pipes)]
+        yield wait_all_tasks_blocked()
+        for i, (_r, w) in enumerate(pipes):
+            if i % 2:
+                os.write(w, b"%d" % i)
+        yield wait_all_tasks_blocked()
+        for i, (_r, w) in enumerate(pipes):
+            if not i % 2:
+                os.write(w, b"%d" % i)
+        for t in ts:
+            yield t.finish()
+
+    try:
+        nkernel.run(main)
+    finally:
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+    assert sorted(order) == sorted((i, b"%d" % i) for i in range(20))
+    # every odd pipe was served before any even one
+    assert [i % 2 for i, _ in order] == [1] * 10 + [0] * 10

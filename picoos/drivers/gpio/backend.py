@@ -141,6 +141,9 @@ class GpioBackend:
                                 % (spec, self.name, ", ".join(seen) or "no chips", hint))
 
 
+_shared_fake: Optional[GpioBackend] = None
+
+
 def _machine_has_gpio() -> bool:
     try:
         return any(n.startswith("gpiochip") for n in os.listdir("/dev"))
@@ -152,8 +155,9 @@ def get_backend(backend: Union[None, str, GpioBackend] = None) -> GpioBackend:
     """Choose a backend: the argument, then $PICOOS_GPIO_BACKEND, then the machine.
 
     `backend` may be a GpioBackend instance (used as is) or a name: 'real'
-    (ioctls on /dev/gpiochipN) or 'fake' (a new FakeBackend shaped like a
-    Raspberry Pi 4 header).  Without either, a machine with /dev/gpiochip*
+    (ioctls on /dev/gpiochipN) or 'fake' (one FakeBackend per process,
+    shaped like a Raspberry Pi 4 header, so every Chip opened by name sees
+    the same fake lines; `get_backend('fake').drive_high(...)` drives them).  Without either, a machine with /dev/gpiochip*
     gets the real backend and any other the fake one, with a warning in the
     log.  Raises UnknownBackendError (a ValueError) for another name.
     """
@@ -174,8 +178,11 @@ def get_backend(backend: Union[None, str, GpioBackend] = None) -> GpioBackend:
         from picoos.drivers.gpio.real import RealBackend
         return RealBackend()
     if backend == "fake":
-        from picoos.drivers.gpio.fake import FakeBackend
-        return FakeBackend()
+        global _shared_fake
+        if _shared_fake is None:
+            from picoos.drivers.gpio.fake import FakeBackend
+            _shared_fake = FakeBackend()
+        return _shared_fake
     raise UnknownBackendError("GPIO backend %r from %s is not known: expected 'real', "
                               "'fake' or a GpioBackend instance" % (backend, source))
 

@@ -15,6 +15,7 @@ def test_argument_wins_over_environment(monkeypatch):
     mine = FakeBackend()
     assert get_backend(mine) is mine
     assert isinstance(get_backend("fake"), FakeBackend)
+    assert get_backend("fake") is get_backend("fake")     # one fake world per process
 
 
 def test_environment_then_machine(monkeypatch, caplog):

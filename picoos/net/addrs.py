@@ -40,6 +40,25 @@ def is_wildcard(addr: str) -> bool:
     return addr in ("", "0.0.0.0", "::")
 
 
+def _broadcast(addr: str, netmask: Optional[str], reported: Optional[str]) -> Optional[str]:
+    """The subnet's broadcast address. An address added without `brd`
+    reports none (or itself) as broadcast, so it is computed from the
+    netmask; loopback and /31, /32 subnets have none."""
+    if is_loopback(addr):
+        return None
+    if reported and reported not in ("0.0.0.0", addr):
+        return reported
+    if not netmask:
+        return None
+    try:
+        net = ipaddress.ip_network("%s/%s" % (addr, netmask), strict=False)
+    except ValueError:
+        return None
+    if net.prefixlen >= 31:
+        return None
+    return str(net.broadcast_address)
+
+
 def _from_netifaces() -> Optional[List[IfAddr]]:
     try:
         import netifaces
@@ -52,9 +71,11 @@ def _from_netifaces() -> Optional[List[IfAddr]]:
             for a in info.get(fam, ()):
                 addr = a.get("addr", "").split("%", 1)[0]
                 if addr:
+                    bcast = None
+                    if fam == netifaces.AF_INET:
+                        bcast = _broadcast(addr, a.get("netmask"), a.get("broadcast"))
                     out.append(IfAddr(socket.AF_INET if fam == netifaces.AF_INET else socket.AF_INET6,
-                                      addr, a.get("broadcast") if fam == netifaces.AF_INET else None,
-                                      ifname))
+                                      addr, bcast, ifname))
     return out
 
 
@@ -92,9 +113,11 @@ def _proc_ipv4() -> List[IfAddr]:
                     bcast = socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x8919, req)[20:24])  # SIOCGIFBRDADDR
                 except OSError:
                     bcast = None
-                if bcast == "0.0.0.0":
-                    bcast = None
-                out.append(IfAddr(socket.AF_INET, addr, bcast, name))
+                try:
+                    mask = socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x891b, req)[20:24])  # SIOCGIFNETMASK
+                except OSError:
+                    mask = None
+                out.append(IfAddr(socket.AF_INET, addr, _broadcast(addr, mask, bcast), name))
         finally:
             s.close()
     except (ImportError, OSError, AttributeError):

@@ -92,7 +92,9 @@ class Discovery:
                 out.append((MCAST_V6, port, 0, socket.if_nametoindex(ifname)))
             return out
         if self._ipv4_multicast:
-            return [(MCAST_V4, port)]
+            # one send per interface: a board may have no multicast route
+            return [(MCAST_V4, port, a.addr) for a in _addrs.interface_addrs()
+                    if a.family == socket.AF_INET and not _addrs.is_loopback(a.addr)]
         out = []
         for a in _addrs.interface_addrs():
             if a.family == socket.AF_INET and a.broadcast and (a.broadcast, port) not in out:
@@ -108,12 +110,16 @@ class Discovery:
                                    time.time(), addrs=addrs or [self.location.addr])
         sent = 0
         for target in self._targets():
-            if len(target) == 4 and not self._loopback_only:
-                try:
+            try:
+                if len(target) == 4:
                     self._udp_raw.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF,
                                              target[3])
-                except OSError:
-                    continue
+                elif len(target) == 3:
+                    self._udp_raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                                             socket.inet_aton(target[2]))
+                    target = target[:2]
+            except OSError:
+                continue
             try:
                 self._udp_raw.sendto(data, target)
                 sent += 1

@@ -1,0 +1,50 @@
+"""A networked kernel with discovery on, for the network-namespace tests.
+
+Run as `python discoproc.py '<json config>'` inside a namespace. Prints
+`READY <addr> <port>`, then `PEER <addr> <port> <name>` for every peer that
+comes online (found by discovery only: it never calls peer()), `DROPS <n>`
+when the count of discovery datagrams it dropped changes, and exits when
+stdin closes.
+"""
+import json
+import logging
+import sys
+
+logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                    format="%(relativeCreated)d %(name)s %(levelname)s %(message)s")
+
+from picoos.kernel.task import Task  # noqa: E402
+from picoos.net import PeerStatus, Pycos  # noqa: E402
+
+cfg = json.loads(sys.argv[1])
+kernel = Pycos(name=cfg["name"], host=cfg["host"], secret=cfg["secret"],
+               udp_port=cfg.get("udp_port", 9705), discover_peers=True,
+               ipv4_udp_multicast=cfg.get("multicast", False),
+               discover_interval=cfg.get("interval", 0.5), pulse_interval=0.5)
+
+
+def watch(task=None):
+    task.set_daemon()
+    kernel.peer_status(task)
+    while True:
+        st = yield task.receive()
+        if st.status == PeerStatus.Online:
+            print("PEER %s %d %s" % (st.location.addr, st.location.port, st.name), flush=True)
+
+
+def drops(task=None):
+    """Report signed-by-someone-else datagrams this kernel dropped."""
+    task.set_daemon()
+    seen = 0
+    while True:
+        yield task.sleep(0.2)
+        if kernel._discovery_drops != seen:
+            seen = kernel._discovery_drops
+            print("DROPS %d" % seen, flush=True)
+
+
+Task(watch)
+Task(drops)
+print("READY %s %d" % (kernel.location.addr, kernel.location.port), flush=True)
+sys.stdin.read()
+kernel.terminate()

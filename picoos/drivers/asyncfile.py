@@ -157,8 +157,8 @@ class AsyncFile:
         self._file = None if isinstance(fd, int) else fd
         fileno = fd if isinstance(fd, int) else fd.fileno()
         if not isinstance(fileno, int) or fileno < 0:
-            raise InvalidArgumentError("fd %r is not valid: expected an open file descriptor (int >= 0)"
-                                       % (fileno,))
+            raise InvalidArgumentError(
+                "fd %r is not valid: expected an open file descriptor (int >= 0)" % (fileno,))
         self._fd = fileno
         self._closefd = closefd
         try:

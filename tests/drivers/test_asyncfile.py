@@ -21,6 +21,7 @@ from picoos.drivers.errors import (BrokenPipe, DriverClosedError, DriverError,
                                    DriverTimeoutError, InvalidArgumentError,
                                    InvalidTypeError)
 from picoos.kernel.errors import ClosedResourceError, PicoosError
+from picoos.kernel.scheduler import Kernel
 from picoos.kernel.traps import sleep
 
 PY = sys.executable
@@ -135,6 +136,26 @@ def test_read_timeout_without_data_raises_timeout(pipe_fds):
     assert "no data within 0.05 s" in str(err)
 
 
+def test_timeouts_follow_the_kernel_clock(kernel, pipe_fds):
+    # the conftest kernel runs on an autojumping FakeClock: timeouts expire
+    # at once in real time and exactly on time in kernel time
+    r, w = pipe_fds
+    os.write(w, b"no newline")
+
+    def main():
+        rf = AsyncFile(r, closefd=False)
+        t0 = kernel.clock.now()
+        with pytest.raises(DriverTimeoutError):
+            yield rf.readline(timeout=300)
+        t1 = kernel.clock.now()
+        data = yield rf.read(100, full=True, timeout=200)   # partial after 200 s
+        return t1 - t0, kernel.clock.now() - t1, data
+
+    waited1, waited2, data = kernel.run(main)
+    assert waited1 == pytest.approx(300) and waited2 == pytest.approx(200)
+    assert data == b"no newline"
+
+
 def test_read_full_timeout_returns_partial_data(pipe_fds):
     r, w = pipe_fds
     os.write(w, b"part")
@@ -146,7 +167,7 @@ def test_read_full_timeout_returns_partial_data(pipe_fds):
     assert run(main) == b"part"
 
 
-def test_big_write_fills_pipe_while_reader_drains_slowly():
+def test_big_write_fills_pipe_while_reader_drains_slowly(notifier):
     r, w = os.pipe()
     payload = os.urandom(1 << 20)   # 16x a default pipe buffer
 
@@ -169,7 +190,7 @@ def test_big_write_fills_pipe_while_reader_drains_slowly():
         data = yield t.finish()
         return n, data
 
-    n, data = run(main)
+    n, data = Kernel(notifier=notifier).run(main)
     assert n == len(payload)
     assert data == payload
 
@@ -267,7 +288,7 @@ def test_dev_null_is_not_pollable_but_works():
     assert run(main) == (4, b"")
 
 
-def test_pty_master_reads_eof_when_slave_hangs_up():
+def test_pty_master_reads_eof_when_slave_hangs_up(notifier):
     master, slave = os.openpty()
     tty.setraw(master)
 
@@ -279,10 +300,10 @@ def test_pty_master_reads_eof_when_slave_hangs_up():
             eof = yield m.read(10, timeout=BOUND)
             return first, eof
 
-    assert run(main) == (b"bye", b"")
+    assert Kernel(notifier=notifier).run(main) == (b"bye", b"")
 
 
-def test_close_wakes_a_waiting_reader(pipe_fds):
+def test_close_wakes_a_waiting_reader(pipe_fds, notifier):
     r, w = pipe_fds
     events = []
 
@@ -305,7 +326,7 @@ def test_close_wakes_a_waiting_reader(pipe_fds):
             rf.fileno()
         rf.close()                            # twice is harmless
 
-    run(main)
+    Kernel(notifier=notifier).run(main)
     assert events == [("woken", errno.EBADF)]
 
 
@@ -393,10 +414,11 @@ def _popen(code, **kwargs):
     return subprocess.Popen([PY, "-c", code], **kwargs)
 
 
-UPPER = "import sys\nfor l in sys.stdin.buffer: sys.stdout.buffer.write(l.upper()); sys.stdout.flush()"
+UPPER = ("import sys\n"
+         "for l in sys.stdin.buffer: sys.stdout.buffer.write(l.upper()); sys.stdout.flush()")
 
 
-def test_pipe_line_dialogue_with_a_child():
+def test_pipe_line_dialogue_with_a_child(notifier):
     def main():
         pipe = AsyncPipe(_popen(UPPER))
         replies = []
@@ -409,7 +431,7 @@ def test_pipe_line_dialogue_with_a_child():
         pipe.close()
         return replies, eof, status
 
-    assert run(main) == ([b"PING\n", b"PONG\n"], b"", 0)
+    assert Kernel(notifier=notifier).run(main) == ([b"PING\n", b"PONG\n"], b"", 0)
 
 
 def test_communicate_with_large_input_and_both_outputs():
@@ -518,7 +540,8 @@ def test_three_stage_pipeline_built_by_hand():
 
 def test_pipeline_generate_gzip_sha256():
     data = b"".join(b"line %d\n" % i for i in range(50000))
-    gz = "import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read(), mtime=0))"
+    gz = ("import gzip, sys\n"
+          "sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read(), mtime=0))")
     sha = "import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())"
 
     def main():

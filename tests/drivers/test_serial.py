@@ -23,6 +23,7 @@ from picoos.drivers.errors import (DriverClosedError, DriverError,
                                    SerialDisconnectedError, SerialError,
                                    SerialTimeoutError)
 from picoos.drivers.serial import AsyncSerial
+from picoos.kernel.scheduler import Kernel
 from picoos.kernel.traps import sleep
 
 BOUND = 30   # seconds; only a hang reaches it
@@ -101,7 +102,7 @@ def device_echo(far, stop=b"QUIT\n"):
                 return
 
 
-def test_line_protocol_request_reply(pty_pair):
+def test_line_protocol_request_reply(pty_pair, notifier):
     def main():
         far = pty_pair.far_end()
         dev = picoos.Task(device_echo, far)
@@ -115,7 +116,7 @@ def test_line_protocol_request_reply(pty_pair):
         yield dev.finish()
         return replies
 
-    assert run(main) == [b"OK AT\r\n", b"OK AT+GMR\r\n", b"OK QUIT\r\n"]
+    assert Kernel(notifier=notifier).run(main) == [b"OK AT\r\n", b"OK AT+GMR\r\n", b"OK QUIT\r\n"]
 
 
 def test_read_until_custom_terminator_and_size(pty_pair):
@@ -193,7 +194,7 @@ def test_length_prefixed_frames_in_odd_chunks(pty_pair):
     assert run(main) == payloads
 
 
-def test_big_write_while_far_side_drains_slowly(pty_pair, wait_counts):
+def test_big_write_while_far_side_drains_slowly(pty_pair, wait_counts, notifier):
     wait_r, wait_w = wait_counts
     payload = os.urandom(256 * 1024)    # many times the pty's buffer
     reads = []
@@ -215,7 +216,7 @@ def test_big_write_while_far_side_drains_slowly(pty_pair, wait_counts):
             yield port.drain(timeout=BOUND)
         return n, (yield t.finish())
 
-    n, data = run(main)
+    n, data = Kernel(notifier=notifier).run(main)
     assert n == len(payload) and data == payload
     # the writer had to wait for room, and it waited in the notifier: at
     # most one wake-up per read the far side made (a busy loop would show
@@ -283,7 +284,7 @@ def test_send_break_and_reset_output_buffer(pty_pair):
 
 
 # ------------------------------------------------------------------ unplug
-def test_unplug_wakes_waiting_reader_once(pty_pair, wait_counts):
+def test_unplug_wakes_waiting_reader_once(pty_pair, wait_counts, notifier):
     wait_r, _ = wait_counts
 
     def unplug():
@@ -301,13 +302,13 @@ def test_unplug_wakes_waiting_reader_once(pty_pair, wait_counts):
         port.close()
         return info.value
 
-    err = run(main)
+    err = Kernel(notifier=notifier).run(main)
     assert isinstance(err, ConnectionError) and isinstance(err, DriverError)
     assert "hung up" in str(err)
     assert wait_r.calls == 1            # parked once, woken once, no spinning
 
 
-def test_unplug_wakes_blocked_writer_and_reader(pty_pair, wait_counts):
+def test_unplug_wakes_blocked_writer_and_reader(pty_pair, wait_counts, notifier):
     wait_r, wait_w = wait_counts
     outcome = {}
 
@@ -333,7 +334,7 @@ def test_unplug_wakes_blocked_writer_and_reader(pty_pair, wait_counts):
         yield tw.finish()
         return port.closed
 
-    assert run(main) is True
+    assert Kernel(notifier=notifier).run(main) is True
     assert outcome == {"reader": "disconnected", "writer": "disconnected"}
     assert wait_r.calls == 1 and wait_w.calls == 1
 
@@ -473,6 +474,20 @@ def test_port_none_opens_the_default_port(monkeypatch, pty_pair):
 
 def run(fn, *args):
     return picoos.run(fn, *args)
+
+
+# -------------------------------------------------- timeouts on a fake clock
+def test_timeouts_follow_the_kernel_clock(kernel, pty_pair):
+    # the conftest kernel runs on an autojumping FakeClock: a 500 s timeout
+    # expires at once in real time, exactly 500 s later in kernel time
+    def main():
+        with AsyncSerial(pty_pair.path) as port:
+            start = kernel.clock.now()
+            with pytest.raises(SerialTimeoutError):
+                yield port.readline(timeout=500)
+            return kernel.clock.now() - start
+
+    assert kernel.run(main) == pytest.approx(500)
 
 
 def test_default_port_falls_back_without_board_module(monkeypatch):

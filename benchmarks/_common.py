@@ -106,6 +106,26 @@ def run_asyncio(coro_fn: Callable[..., Any], *args: Any, uvloop: bool = False) -
         loop.close()
 
 
+class Stopwatch:
+    """Wall-clock and process CPU time since creation.
+
+    CPU time is reported next to wall time because a shared machine's load
+    stretches wall time unevenly between runs, while the CPU seconds a
+    process itself burns move much less. For pycos, whose kernel runs in a
+    background thread, process CPU time still counts that thread.
+    """
+
+    __slots__ = ("wall0", "cpu0")
+
+    def __init__(self) -> None:
+        self.wall0 = time.perf_counter()
+        self.cpu0 = time.process_time()
+
+    def read(self) -> List[float]:
+        """[wall seconds, CPU seconds] since creation."""
+        return [time.perf_counter() - self.wall0, time.process_time() - self.cpu0]
+
+
 def framework_version(framework: str) -> str:
     """Version string of a framework, for the result record (worker side)."""
     if framework in ("asyncio",):
@@ -181,15 +201,20 @@ def machine_info() -> Dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 
 def machine_line(info: Optional[Dict[str, Any]] = None) -> str:
     info = info or machine_info()
-    return "Python %s (%s) on %s, %s, %s CPUs" % (
+    line = "Python %s (%s) on %s, %s, %s CPUs" % (
         info["python"], info["implementation"], info["platform"],
         info["machine"], info["cpu_count"])
+    if info.get("load_avg_1m") is not None:
+        # a busy machine stretches wall times: say so next to the figures
+        line += ", load average %.2f" % info["load_avg_1m"]
+    return line
 
 
 # --------------------------------------------------------------- the harness
@@ -427,6 +452,55 @@ def print_profile(path: str, title: str, top: int = 25) -> None:
     stats = pstats.Stats(path)
     stats.sort_stats("tottime").print_stats(top)
     print("-" * 78, flush=True)
+
+
+def rate_report(bench: "Bench", runs: Dict[str, List[Dict[str, Any]]], n: int,
+                unit: str) -> Dict[str, Dict[str, Any]]:
+    """Print the table of a rate benchmark (spawn, ping-pong) and return rates.
+
+    Each worker result holds ``times``: one [wall, cpu] pair per run. The
+    headline is n / median wall time; "best" is n / the shortest wall time;
+    "per CPU s" is n / median CPU time, the figure least moved by other load
+    on the machine.
+    """
+    results: Dict[str, Dict[str, Any]] = {}
+    for fw, fw_runs in runs.items():
+        if "error" in fw_runs[-1]:
+            results[fw] = fw_runs[-1]
+            continue
+        pairs = [t for r in fw_runs for t in r["times"]]
+        walls = [w for w, _ in pairs]
+        cpus = [c for _, c in pairs]
+        results[fw] = {"version": fw_runs[0].get("version", "?"), "runs": len(pairs),
+                       "rate": n / median(walls), "best": n / min(walls),
+                       "cpu_rate": n / median(cpus) if median(cpus) > 0 else None}
+    ref = results.get("picoos", {})
+    rows = []
+    for fw in bench.args.frameworks:
+        res = results[fw]
+        if "error" in res:
+            rows.append([fw, "ERROR: " + res["error"]])
+        else:
+            rows.append([fw, res["version"], fmt_rate(res["rate"]), fmt_rate(res["best"]),
+                         fmt_ratio(res["rate"], ref.get("rate")), fmt_rate(res["cpu_rate"]),
+                         fmt_ratio(res["cpu_rate"], ref.get("cpu_rate"))])
+    bench.table(["framework", "version", unit, "best", "vs picoos", "per CPU s",
+                 "vs picoos (CPU)"], rows)
+    return results
+
+
+def rate_goal(bench: "Bench", results: Dict[str, Dict[str, Any]], other: str,
+              factor: float) -> None:
+    """Goal line 'picoos >= factor x other', judged on the median wall rate."""
+    if other not in bench.args.frameworks or "picoos" not in bench.args.frameworks:
+        return
+    p, o = results["picoos"], results[other]
+    if "error" in p or "error" in o:
+        bench.check("picoos >= %gx %s" % (factor, other), None, "(a side failed)")
+        return
+    bench.check("picoos >= %gx %s" % (factor, other), p["rate"] >= factor * o["rate"],
+                "(%s wall; %s by CPU time)" % (fmt_ratio(p["rate"], o["rate"]),
+                                               fmt_ratio(p["cpu_rate"], o["cpu_rate"])))
 
 
 def last_error_line(stderr: str, returncode: int) -> str:

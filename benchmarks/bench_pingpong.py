@@ -18,12 +18,12 @@ equivalent. Goal: picoos >= 3x pycos.
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any, Dict
 
-from _common import Bench, fmt_rate, fmt_ratio, median
+from _common import Bench, Stopwatch, fmt_rate, rate_goal, rate_report
 
 FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
+UNIT = "round trips/s"
 
 
 def _kernel_tasks(mod: Any, params: Dict[str, Any]) -> Dict[str, Any]:
@@ -41,13 +41,13 @@ def _kernel_tasks(mod: Any, params: Dict[str, Any]) -> Dict[str, Any]:
     def ping(task=None):
         task = task if task is not None else mod.Pycos.cur_task()
         other = mod.Task(pong, task)
-        t0 = time.perf_counter()
+        watch = Stopwatch()
         for i in range(n):
             other.send(i)
             x = yield task.receive()
             if x != i:
                 raise RuntimeError("sent %r, got back %r" % (i, x))
-        elapsed = time.perf_counter() - t0
+        elapsed = watch.read()
         other.send(-1)
         yield task.receive()
         return elapsed
@@ -86,13 +86,13 @@ def _asyncio(params: Dict[str, Any], uvloop: bool) -> Dict[str, Any]:
     async def ping():
         to_pong, to_ping = asyncio.Queue(), asyncio.Queue()
         other = asyncio.get_running_loop().create_task(pong(to_pong, to_ping))
-        t0 = time.perf_counter()
+        watch = Stopwatch()
         for i in range(n):
             to_pong.put_nowait(i)
             x = await to_ping.get()
             if x != i:
                 raise RuntimeError("sent %r, got back %r" % (i, x))
-        elapsed = time.perf_counter() - t0
+        elapsed = watch.read()
         to_pong.put_nowait(-1)
         await other
         return elapsed
@@ -130,31 +130,9 @@ def main() -> int:
     bench.header("ping-pong %s round trips between two tasks, median of %d runs "
                  "(%d processes x %d)" % ("{:,}".format(n), repeat * rounds, rounds, repeat))
     params = {"n": n, "repeat": repeat}
-    rates, results = {}, {}
-    for fw, runs in bench.run_rounds(params, rounds).items():
-        if "error" in runs[-1]:
-            results[fw] = runs[-1]
-            continue
-        times = [t for r in runs for t in r["times"]]
-        results[fw] = res = dict(runs[0], times=times)
-        res["rate"] = n / median(times)
-        res["best"] = n / min(times)
-        rates[fw] = res["rate"]
-    ref = rates.get("picoos")
-    rows = []
-    for fw in args.frameworks:
-        res = results[fw]
-        if "error" in res:
-            rows.append([fw, "ERROR: " + res["error"]])
-        else:
-            rows.append([fw, res.get("version", "?"), fmt_rate(res["rate"]),
-                         fmt_rate(res["best"]), fmt_ratio(res["rate"], ref)])
-    bench.table(["framework", "version", "round trips/s", "best", "vs picoos"], rows)
-    if "picoos" in args.frameworks and "pycos" in args.frameworks:
-        p, o = rates.get("picoos"), rates.get("pycos")
-        ok = None if p is None or o is None else p >= 3.0 * o
-        bench.check("picoos >= 3x pycos", ok,
-                    "(%s)" % fmt_ratio(p, o) if ok is not None else "(a side failed)")
+    results = rate_report(bench, bench.run_rounds(params, rounds), n, UNIT)
+    rates = {fw: r["rate"] for fw, r in results.items() if "error" not in r}
+    rate_goal(bench, results, "pycos", 3.0)
     return bench.finish(["pingpong %s: %s round trips/s" % (fw, fmt_rate(r))
                          for fw, r in rates.items()])
 

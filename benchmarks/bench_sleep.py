@@ -11,7 +11,10 @@ own fresh process:
   task's last wake-up. With 10k tasks asking for a wake-up every 10 ms the
   ideal is about 1M/s; a kernel that cannot keep up falls behind and its
   wake-ups come late, so read this figure together with lateness.
-- p50 / p99 / max lateness in milliseconds.
+- p50 / p99 / max lateness in milliseconds;
+- total s and CPU s: the wall-clock and process CPU seconds of the run
+  (CPU s well below total s means the kernel slept in its poll: it kept
+  up; CPU s near total s means it was busy all along and fell behind).
 
 Each figure is the median over 3 fresh processes per framework (--repeat),
 run interleaved with the other frameworks.
@@ -26,17 +29,18 @@ import sys
 import time
 from typing import Any, Dict, List
 
-from _common import Bench, fmt_ms, fmt_rate, fmt_ratio, median, percentile
+from _common import Bench, Stopwatch, fmt_ms, fmt_rate, fmt_ratio, median, percentile
 
 FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
 
 
-def _summarise(late: List[float], elapsed: float, params: Dict[str, Any]) -> Dict[str, Any]:
+def _summarise(late: List[float], times: List[float], params: Dict[str, Any]) -> Dict[str, Any]:
+    elapsed, cpu = times
     expected = params["tasks"] * params["sleeps"]
     if len(late) != expected:
         raise RuntimeError("recorded %d wake-ups, expected %d" % (len(late), expected))
     late.sort()
-    return {"elapsed": elapsed, "wakeups": expected, "rate": expected / elapsed,
+    return {"elapsed": elapsed, "cpu": cpu, "wakeups": expected, "rate": expected / elapsed,
             "p50": percentile(late, 50), "p99": percentile(late, 99), "max": late[-1],
             "min": late[0]}
 
@@ -60,17 +64,17 @@ def _kernel_tasks(mod: Any, params: Dict[str, Any]) -> Dict[str, Any]:
     def main(task=None):
         task = task if task is not None else mod.Pycos.cur_task()
         state = [0, task]
-        t0 = now()
+        watch = Stopwatch()
         for _ in range(ntasks):
             mod.Task(sleeper, state)
         yield task.receive()
-        return now() - t0
+        return watch.read()
 
     if mod.__name__ == "picoos":
-        elapsed = mod.run(main)
+        times = mod.run(main)
     else:
-        elapsed = mod.Task(main).value()
-    return _summarise(late, elapsed, params)
+        times = mod.Task(main).value()
+    return _summarise(late, times, params)
 
 
 def work_picoos(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -104,11 +108,11 @@ def _asyncio(params: Dict[str, Any], uvloop: bool) -> Dict[str, Any]:
             if state[0] == ntasks:
                 done.set_result(None)
 
-        t0 = now()
+        watch = Stopwatch()
         for _ in range(ntasks):
             loop.create_task(sleeper())
         await done
-        return now() - t0
+        return watch.read()
 
     result = _summarise(late, run_asyncio(main, uvloop=uvloop), params)
     if uvloop:
@@ -130,7 +134,7 @@ def _median_run(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     if len(runs) == 1:
         return runs[0]
     out = dict(runs[0])
-    for key in ("elapsed", "rate", "p50", "p99", "max"):
+    for key in ("elapsed", "cpu", "rate", "p50", "p99", "max"):
         out[key] = median(r[key] for r in runs)
     return out
 
@@ -167,8 +171,9 @@ def main() -> int:
         else:
             rows.append([fw, res.get("version", "?"), fmt_rate(res["rate"]),
                          fmt_ratio(res["rate"], ref), "%.2f" % res["elapsed"],
+                         "%.2f" % res["cpu"],
                          fmt_ms(res["p50"]), fmt_ms(res["p99"]), fmt_ms(res["max"])])
-    bench.table(["framework", "version", "wake-ups/s", "vs picoos", "total s",
+    bench.table(["framework", "version", "wake-ups/s", "vs picoos", "total s", "CPU s",
                  "p50 late ms", "p99 late ms", "max late ms"], rows)
     if "picoos" in args.frameworks and "pycos" in args.frameworks:
         p, o = ok.get("picoos"), ok.get("pycos")

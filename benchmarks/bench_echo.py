@@ -34,12 +34,14 @@ def measure(binary: str, server: Server, conns: int, warmup: float, seconds: flo
             msgsize: int, cpu) -> Dict[str, float]:
     gen = LoadGen(binary, ["echo", "127.0.0.1", server.port, conns, warmup, seconds, msgsize],
                   cpu=cpu)
-    gen.expect("MEASURE")
+    ramp = gen.expect("MEASURE")
     cpu0 = server.cpu_seconds()
     result = parse_result(gen.expect("RESULT"))
     cpu1 = server.cpu_seconds()
     gen.finish()
     server.check_alive()
+    # seconds until every connection had been accepted and answered once
+    result["ramp_s"] = float(ramp.split("ramp_s=")[1]) if "ramp_s=" in ramp else 0.0
     result["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / result["requests"] if result["requests"] else 0.0
     return result
 
@@ -105,8 +107,9 @@ def main(argv=None) -> int:
                             client_cpu)
                 rows.append((name, c, r))
                 print("%-16s C=%-5d %9s req/s  p99 %7.0f us  server CPU %6.2f us/req  errors %d"
+                      "  (all connections served after %.2f s)"
                       % (name, c, format(int(r["rps"]), ","), r["p99_us"],
-                         r["cpu_us_per_req"], r["errors"]), flush=True)
+                         r["cpu_us_per_req"], r["errors"], r["ramp_s"]), flush=True)
         except BenchError as exc:
             print("%s: failed: %s" % (name, exc), flush=True)
             failed.append(name)

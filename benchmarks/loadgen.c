@@ -9,7 +9,9 @@
  * Modes (first argument):
  *
  *   echo HOST PORT CONNS WARMUP_S MEASURE_S MSGSIZE
- *       connect CONNS sockets, run WARMUP_S seconds, print "MEASURE", run
+ *       connect CONNS sockets, wait until every one has completed an exchange
+ *       (so all CONNS are being served, not queued in the listen backlog;
+ *       given up after 60 s), run WARMUP_S seconds, print "MEASURE", run
  *       MEASURE_S seconds counting requests and latencies, print one
  *       "RESULT key=value ..." line, then wait for a line (or EOF) on stdin
  *       before closing, so the caller can read the server's CPU time while the
@@ -219,29 +221,43 @@ static void wait_stdin(void)
 static int run_echo(double warmup, double measure)
 {
     struct epoll_event evs[1024];
-    uint64_t t0 = now_ns(), t_measure = t0 + (uint64_t)(warmup * 1e9), t_end, t_start = 0;
-    int phase = 0; /* 0 warmup, 1 measure */
-    t_end = t_measure + (uint64_t)(measure * 1e9);
+    uint64_t t0 = now_ns(), t_measure = 0, t_end = 0, t_start = 0;
+    int phase = 0; /* 0 ramp-up, 1 warm-up, 2 measure */
+    int unserved = nconns, i;
     open_all();
+    for (i = 0; i < nconns; i++) if (conns[i].fd < 0) unserved--;
     for (;;) {
-        int n = epoll_wait(epfd, evs, 1024, 100), i;
+        int n = epoll_wait(epfd, evs, 1024, 100);
         if (n < 0 && errno != EINTR) die("epoll_wait");
         uint64_t t = now_ns();
-        if (phase == 0 && t >= t_measure) {
+        if (phase == 0 && (unserved <= 0 || t - t0 > 60000000000ull)) {
+            if (unserved > 0)
+                fprintf(stderr, "loadgen: %d connections not served after 60 s\n", unserved);
             phase = 1;
+            t_measure = t + (uint64_t)(warmup * 1e9);
+            t_end = t_measure + (uint64_t)(measure * 1e9);
+        }
+        if (phase == 1 && t >= t_measure) {
+            phase = 2;
             measuring = 1;
             t_start = t;
-            printf("MEASURE\n");
+            printf("MEASURE ramp_s=%.3f\n", (double)(t - t0) / 1e9 - warmup);
             fflush(stdout);
         }
-        if (phase == 1 && t >= t_end) break;
+        if (phase == 2 && t >= t_end) break;
         for (i = 0; i < n; i++) {
             struct conn *c = evs[i].data.ptr;
-            if (on_event(c, evs[i].events, t) && c->fd >= 0) start_request(c);
+            int was_open = c->fd >= 0;
+            if (on_event(c, evs[i].events, t) && c->fd >= 0) {
+                if (c->rounds == 1) unserved--;
+                start_request(c);
+            } else if (was_open && c->fd < 0 && c->rounds == 0) {
+                unserved--;
+            }
         }
     }
     double secs = (double)(now_ns() - t_start) / 1e9;
-    int alive = 0, i;
+    int alive = 0;
     for (i = 0; i < nconns; i++) alive += conns[i].fd >= 0;
     printf("RESULT conns=%d alive=%d requests=%llu seconds=%.3f rps=%.0f p50_us=%.1f p99_us=%.1f errors=%llu\n",
            nconns, alive, (unsigned long long)nreq, secs, nreq / secs, percentile(0.50),

@@ -143,7 +143,8 @@ class AsyncFile:
     file object, a ``Popen``'s ``stdout``, a socket).  With ``closefd``
     true (the default) ``close()`` closes the fd (or the file object);
     with ``closefd=False`` it only detaches and restores the fd's original
-    blocking mode.
+    blocking mode.  Reads bypass a file object's own buffer: hand the
+    object over before reading anything through it.
 
     Raises ``InvalidTypeError`` if ``fd`` is neither, ``InvalidArgumentError``
     if it is not an open descriptor.
@@ -300,6 +301,8 @@ class AsyncFile:
 
         Raises ``DriverClosedError`` if the file is closed, and
         ``ClosedResourceError`` if it is closed while this task waits.
+        (Regular files never make a task wait for data, so ``timeout``
+        has nothing to cut short there.)
         """
         size = _check_size("size", size)
         check_timeout(timeout)
@@ -562,6 +565,10 @@ class AsyncPipe:
         if input is not None and self.stdin is None:
             raise InvalidArgumentError(
                 "communicate(input) needs the first process started with stdin=subprocess.PIPE")
+        if input is not None and not isinstance(input, (bytes, bytearray, memoryview, str)) \
+                and not hasattr(input, "read"):
+            raise InvalidTypeError("communicate(input): input must be bytes, str, an AsyncFile "
+                                   "or a file object, got %r" % type(input).__name__)
         feeder = None
         if self.stdin is not None:
             if input is None:

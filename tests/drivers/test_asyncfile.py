@@ -613,6 +613,11 @@ def test_pipe_bad_arguments():
         with pytest.raises(InvalidArgumentError) as info:
             yield pipe.communicate(b"input")
         out, _ = yield pipe.communicate()
+        piped = AsyncPipe(_popen("pass"))
+        with pytest.raises(InvalidTypeError) as info2:
+            yield piped.communicate(12345)
+        yield piped.communicate()
+        assert "bytes, str, an AsyncFile or a file object" in str(info2.value)
         return str(info.value), out
 
     msg, out = run(main)

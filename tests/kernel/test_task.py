@@ -451,3 +451,43 @@ def test_kernel_atexit_priority_order(kernel):
 
     kernel.run(main)
     assert calls == ["high", "mid-a", "mid-b", "low"]
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
+def test_fatal_exception_in_a_task_stops_run(kernel, exc):
+    order = []
+
+    def other(task=None):
+        try:
+            yield task.sleep(100)
+        finally:
+            order.append("other closed")
+
+    def stopper(task=None):
+        yield task.sleep(1)
+        raise exc()
+
+    def main(task=None):
+        Task(other)
+        Task(stopper)
+        yield task.receive()
+
+    with pytest.raises(exc):
+        kernel.run(main)
+    # everything left was closed on the way out
+    assert order == ["other closed"]
+    assert kernel.clock.now() == 1.0
+
+
+def test_task_raising_generator_exit_itself_counts_as_terminated(kernel):
+    def quitter(task=None):
+        yield task.sleep(1)
+        raise GeneratorExit
+
+    def main(task=None):
+        q = Task(quitter)
+        yield task.monitor(q)
+        st = yield task.receive()
+        return st.type, (yield q.finish())
+
+    assert kernel.run(main) == (GeneratorExit, None)

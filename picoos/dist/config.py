@@ -63,6 +63,7 @@ class NodeConfig:
     service_stop: str = ""              # HH:MM: no new clients/jobs after this
     service_end: str = ""               # HH:MM: running jobs are terminated
     serve: int = -1                     # exit after this many clients; -1 = never
+    prestart: bool = True               # start servers before a client comes (faster attach)
     daemon: bool = False
     verbose: int = 0
     peers: List[str] = field(default_factory=list)  # clients to announce to (host[:port])

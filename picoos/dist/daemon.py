@@ -59,7 +59,6 @@ class Session:
         self.link = link
         self.client = client
         self.pulse = pulse
-        self.sid_counter = 0
         self.servers: Dict[int, ServerProc] = {}
         self.last_heard = time.monotonic()
         self.last_busy = time.monotonic()
@@ -73,32 +72,25 @@ class Session:
     # -- servers ---------------------------------------------------------------
 
     def start_server(self) -> ServerProc:
-        cfg = self.node.cfg
-        with self.lock:
-            self.sid_counter += 1
-            sid = self.sid_counter
-        settings = {"sid": sid, "secret": self.node.secret, "host": self.node.host,
-                    "workdir": self.dir, "max_file_size": cfg.max_file_size,
-                    "certfile": cfg.certfile, "keyfile": cfg.keyfile, "cafile": cfg.cafile,
-                    "loglevel": logging.getLogger("picoos").getEffectiveLevel()}
-        proc = subprocess.Popen([sys.executable, "-c", SERVER_CMD], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, close_fds=True, cwd=self.dir,
-                                start_new_session=True)
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write((json.dumps(settings) + "\n").encode())
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        if not line:
-            proc.wait()
-            raise DistError(f"server process {sid} exited with status {proc.returncode} "
-                            f"before it listened")
-        port = json.loads(line)["port"]
-        srv = ServerProc(sid, proc, port)
-        with self.lock:
-            self.servers[sid] = srv
-        threading.Thread(target=self._watch_server, args=(srv,), daemon=True,
-                         name=f"watch-server-{sid}").start()
+        """One server for this session: a pre-started one if any, else a new one."""
+        srv = self.node.take_servers(1)[0]
+        self.adopt(srv)
         return srv
+
+    def start_servers(self, count: int) -> List[ServerProc]:
+        servers = self.node.take_servers(count)
+        for srv in servers:
+            self.adopt(srv)
+        return servers
+
+    def adopt(self, srv: ServerProc) -> None:
+        assert srv.proc.stdin is not None
+        srv.proc.stdin.write((json.dumps({"workdir": self.dir}) + "\n").encode())
+        srv.proc.stdin.flush()
+        with self.lock:
+            self.servers[srv.sid] = srv
+        threading.Thread(target=self._watch_server, args=(srv,), daemon=True,
+                         name=f"watch-server-{srv.sid}").start()
 
     def _watch_server(self, srv: ServerProc) -> None:
         assert srv.proc.stdout is not None
@@ -118,7 +110,8 @@ class Session:
             return
         self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
 
-    def stop_server(self, srv: ServerProc, terminate: bool = True, grace: float = 3.0) -> None:
+    @staticmethod
+    def stop_server(srv: ServerProc, terminate: bool = True, grace: float = 3.0) -> None:
         srv.closing = True
         try:
             assert srv.proc.stdin is not None
@@ -150,10 +143,7 @@ class Session:
         elif kind == P.START:
             count = self.node.cfg.server_count() if not msg[1] else min(
                 msg[1], self.node.cfg.server_count())
-            started: List[tuple] = []
-            for _ in range(count):
-                srv = self.start_server()
-                started.append((srv.sid, srv.port, srv.proc.pid))
+            started = [(srv.sid, srv.port, srv.proc.pid) for srv in self.start_servers(count)]
             self.last_busy = time.monotonic()
             self.send((P.SERVERS, started))
         elif kind == P.FILE:
@@ -229,6 +219,10 @@ class NodeDaemon:
         self.resources = Resources(disk_path=self.dest_path)
         self.session: Optional[Session] = None
         self.session_counter = 0
+        self.sid_counter = 0
+        self.pool: List[ServerProc] = []          # pre-started servers waiting for a client
+        self._refilled = threading.Event()         # clear while a pre-start runs
+        self._refilled.set()
         self.served = 0
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -244,6 +238,76 @@ class NodeDaemon:
         self._window = [parse_hhmm(cfg.service_start, "service_start"),
                         parse_hhmm(cfg.service_stop, "service_stop"),
                         parse_hhmm(cfg.service_end, "service_end")]
+
+    # -- server processes -------------------------------------------------------------
+
+    def spawn_servers(self, count: int) -> List[ServerProc]:
+        """Start ``count`` server processes at once and wait for their ports.
+
+        Raises DistError when one exits before it listens.
+        """
+        cfg = self.cfg
+        settings = {"secret": self.secret, "host": self.host, "max_file_size": cfg.max_file_size,
+                    "certfile": cfg.certfile, "keyfile": cfg.keyfile, "cafile": cfg.cafile,
+                    "loglevel": logging.getLogger("picoos").getEffectiveLevel()}
+        procs = []
+        for _ in range(count):
+            with self.lock:
+                self.sid_counter += 1
+                sid = self.sid_counter
+            proc = subprocess.Popen([sys.executable, "-c", SERVER_CMD], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, close_fds=True, cwd=self.dest_path,
+                                    start_new_session=True)
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps(dict(settings, sid=sid)) + "\n").encode())
+            proc.stdin.flush()
+            procs.append((sid, proc))
+        out = []
+        for sid, proc in procs:     # they start in parallel; collect the ports in turn
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait()
+                raise DistError(f"server process {sid} exited with status {proc.returncode} "
+                                f"before it listened")
+            out.append(ServerProc(sid, proc, json.loads(line)["port"]))
+        return out
+
+    def take_servers(self, count: int) -> List[ServerProc]:
+        """``count`` servers for a session: pre-started ones first."""
+        # a pre-start under way finishes sooner than a second set started beside it
+        self._refilled.wait(SERVER_START_TIMEOUT)
+        with self.lock:
+            taken, self.pool = self.pool[:count], self.pool[count:]
+        taken = [s for s in taken if s.proc.poll() is None]
+        if len(taken) < count:
+            taken += self.spawn_servers(count - len(taken))
+        return taken
+
+    def refill_pool(self) -> None:
+        """Pre-start servers so the next client gets them without waiting."""
+        if not self.cfg.prestart or self.stopping.is_set():
+            return
+        with self.lock:
+            missing = self.cfg.server_count() - len(self.pool)
+            if missing <= 0 or not self._refilled.is_set():
+                return
+            self._refilled.clear()
+        try:
+            fresh = self.spawn_servers(missing)
+        except (OSError, DistError) as exc:
+            log.error("cannot pre-start servers: %s", exc)
+            return
+        finally:
+            self._refilled.set()
+        with self.lock:
+            self.pool.extend(fresh)
+            if self.stopping.is_set():
+                fresh, self.pool = self.pool, []
+            else:
+                fresh = []
+        for srv in fresh:
+            Session.stop_server(srv)
 
     # -- service window -----------------------------------------------------------
 
@@ -356,6 +420,8 @@ class NodeDaemon:
             if self.cfg.serve > 0 and self.served >= self.cfg.serve:
                 log.info("served %d clients; exiting", self.served)
                 self.stopping.set()
+                return
+        threading.Thread(target=self.refill_pool, daemon=True, name="prestart").start()
 
     def stdin_loop(self) -> None:
         for line in sys.stdin:
@@ -381,6 +447,10 @@ class NodeDaemon:
         session = self.session
         if session is not None:
             session.end("node shutting down")
+        with self.lock:
+            pool, self.pool = self.pool, []
+        for srv in pool:
+            Session.stop_server(srv)
 
     def run(self, ready: Optional[Any] = None) -> int:
         """Serve until SIGTERM/SIGINT, ``quit`` or ``serve`` clients; return 0."""
@@ -390,6 +460,7 @@ class NodeDaemon:
         signal.signal(signal.SIGINT, on_signal)
         threading.Thread(target=self.accept_loop, daemon=True, name="accept").start()
         threading.Thread(target=self.pulse_loop, daemon=True, name="pulse").start()
+        threading.Thread(target=self.refill_pool, daemon=True, name="prestart").start()
         if not self.cfg.daemon and sys.stdin is not None and sys.stdin.isatty():
             threading.Thread(target=self.stdin_loop, daemon=True, name="stdin").start()
         log.info("node %s listening on %s:%d with %d servers", self.name, self.host,

@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
          help="largest file a client may send, e.g. 10M (default: no limit)")
     _opt(work, "--serve", type=int, metavar="N",
          help="exit after serving N clients (default: -1, serve forever)")
+    _opt(work, "--no-prestart", dest="prestart", action="store_const", const=False,
+         help="start server processes only when a client attaches (saves their memory "
+              "on an idle board; a client then waits for them to start)")
     timing = p.add_argument_group("timing")
     _opt(timing, "--pulse-interval", "--heartbeat", dest="pulse_interval", type=float,
          metavar="SECONDS",

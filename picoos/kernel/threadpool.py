@@ -154,6 +154,9 @@ class AsyncDBCursor:
         return getattr(self._cursor, name)
 
     def execute(self, query, args=None):
+        if args is None:
+            # DB-API drivers such as sqlite3 refuse an explicit None
+            return self._pool.async_task(self._cursor.execute, query)
         return self._pool.async_task(self._cursor.execute, query, args)
 
     def executemany(self, query, args):

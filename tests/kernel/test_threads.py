@@ -298,3 +298,58 @@ def test_kernel_errors_are_picoos_errors():
                  "BusyResourceError", "ClosedResourceError", "KernelClosed"):
         assert issubclass(getattr(errors, name), PicoosError), name
     assert picoos.PicoosError is PicoosError
+
+
+def test_channel_send_from_threads(default_kernel):
+    nthreads, per_thread = 4, 200
+    ch = picoos.Channel("from-threads")          # belongs to the default kernel
+    assert ch._kernel is default_kernel
+
+    def listener(task=None):
+        yield ch.subscribe(task)
+        got = []
+        while len(got) < nthreads * per_thread:
+            got.append((yield task.receive()))
+        return got
+
+    lis = Task(listener)
+
+    def subscribed(task=None):
+        # FIFO: the listener has subscribed once this task has run
+        yield
+    Task(subscribed).value(timeout=BOUND)
+
+    def sender(i):
+        for j in range(per_thread):
+            ch.send((i, j))
+
+    threads = [threading.Thread(target=sender, args=(i,)) for i in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(BOUND)
+    got = lis.value(timeout=BOUND)
+    assert got is not None
+    assert sorted(got) == [(i, j) for i in range(nthreads) for j in range(per_thread)]
+
+
+def test_async_db_cursor(kernel):
+    import sqlite3
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    pool = AsyncThreadPool(1)
+    cursor = picoos.AsyncDBCursor(pool, conn.cursor())
+
+    def main(task=None):
+        yield cursor.execute("create table t (k text, v int)")
+        yield cursor.executemany("insert into t values (?, ?)", [("a", 1), ("b", 2)])
+        yield cursor.execute("select v from t where k = ?", ("b",))
+        row = cursor.fetchone()               # passed through to the cursor
+        with pytest.raises(sqlite3.OperationalError):
+            yield cursor.execute("select * from missing_table")
+        return row
+
+    try:
+        assert kernel.run(main) == (2,)
+    finally:
+        pool.terminate()
+        conn.close()

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 hwvm=${HWVM_TOOL:-}
 if [[ -z $hwvm ]]; then
-    for c in /work/shared/tools/hwvm "$(command -v hwvm 2>/dev/null || true)"; do
+    for c in "$PWD/../shared/tools/hwvm" /work/shared/tools/hwvm "$(command -v hwvm 2>/dev/null || true)"; do
         if [[ -n $c && -x $c ]]; then hwvm=$c; break; fi
     done
 fi

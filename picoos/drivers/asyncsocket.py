@@ -35,12 +35,12 @@ woken with `ClosedResourceError` instead of hanging.
 Discussion (TLS): decrypted bytes may sit inside OpenSSL while the fd is not
 readable. Since every read tries `recv` before waiting, buffered bytes are
 returned at once and a reader never waits on the notifier with data already
-decrypted; `recvall` checks `pending()` before waiting between chunks. A
-peer that resets a TLS connection reads as end of stream (b''), not as
-`ConnectionResetError`: OpenSSL loses the errno and the `ssl` module reports
-EOF, and TLS 1.3 peers routinely reset on close (session tickets left
-unread), so a reset is not an error worth raising there. On plain TCP a
-reset raises `ConnectionResetError` in the waiting task.
+decrypted; `recvall` checks `pending()` before waiting between chunks. On
+plain TCP a peer's reset raises `ConnectionResetError` in the waiting task.
+Through TLS the `ssl` module of some Python versions (3.11 here) reports a
+reset as end of stream (b''), others raise `ConnectionResetError`; picoos
+passes on what `ssl` says rather than guess (TLS 1.3 peers that close with
+session tickets unread reset the connection routinely).
 """
 from __future__ import annotations
 

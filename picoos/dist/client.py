@@ -33,7 +33,7 @@ from picoos.dist import protocol as P
 from picoos.dist import wire
 from picoos.dist.allocate import DispycosNodeAllocate
 from picoos.dist.components import Computation
-from picoos.dist.config import DEFAULT_TCP_PORT
+from picoos.dist.config import DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 from picoos.dist.errors import ClientClosed, DistError, NodeUnavailable
 from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
                                ServerLink, parse_address)
@@ -60,7 +60,8 @@ class Client:
                  secret: str = "", certfile: str = "", keyfile: str = "", cafile: str = "",
                  dest_path: Optional[str] = None, retry: bool = False, max_tries: int = 3,
                  prefetch: int = 2, name: Optional[str] = None,
-                 connect_timeout: float = 5.0, node_port: int = DEFAULT_TCP_PORT):
+                 connect_timeout: float = 5.0, node_port: int = DEFAULT_TCP_PORT,
+                 discover: Optional[bool] = None, udp_port: int = DEFAULT_UDP_PORT):
         if pulse_interval <= 0:
             raise ValueError(f"pulse_interval = {pulse_interval!r}; expected seconds > 0")
         if zombie_period:
@@ -87,6 +88,9 @@ class Client:
         self.targets: List[Tuple[str, int]] = []
         for entry in nodes or ():
             self._add_node_entry(entry)
+        # without node addresses, nodes are found by signed UDP broadcasts
+        self.discover = (not self.targets) if discover is None else discover
+        self.udp_port = udp_port
         self._payloads: List[Dict[str, Any]] = []
         self._take_code()
         self._lock = threading.RLock()
@@ -155,17 +159,18 @@ class Client:
     def _schedule(self, timeout: Optional[float]) -> int:
         if self._closed:
             raise ClientClosed("this client was closed; create a new one")
-        if not self.targets:
-            self.targets.append(("127.0.0.1", self.node_port))
         if not self._scheduled:
             self._scheduled = True
             self.started_at = time.time()
-            for name, target in (("dispatch", self._dispatcher), ("keeper", self._keeper)):
+            threads = [("dispatch", self._dispatcher), ("keeper", self._keeper)]
+            if self.discover:
+                threads.append(("discover", self._discover))
+            for name, target in threads:
                 threading.Thread(target=target, daemon=True, name=f"client-{name}").start()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while not self._servers:
-                if not self.targets and not self._dialling:
+                if not self.targets and not self._dialling and not self.discover:
                     raise NodeUnavailable("no node left to try (closed after failures: " +
                                           ("; ".join(f"{k}: {v}" for k, v in self._errors.items())
                                            or "none") + ")")
@@ -484,6 +489,21 @@ class Client:
                 threading.Thread(target=self._dial, args=(target, key), daemon=True,
                                  name=f"dial-{key}").start()
             time.sleep(tick)
+
+    def _discover(self) -> None:
+        from picoos.dist.discovery import Discoverer
+        finder = Discoverer(self.secret, self.udp_port)
+        try:
+            while not self._closed:
+                finder.ping()
+                for (host, port), name in finder.collect(min(self.pulse_interval, 2.0)).items():
+                    wanted = not self.allocations or any(
+                        a.matches(host, name, port) for a in self.allocations)
+                    if wanted and (host, port) not in self.targets:
+                        log.info("discovered node %s at %s:%d", name, host, port)
+                        self.targets.append((host, port))
+        finally:
+            finder.close()
 
     def _dial(self, target: Tuple[str, int], key: str) -> None:
         node = NodeLink(*target)

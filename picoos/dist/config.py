@@ -27,8 +27,8 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, fields
+from typing import Any, Dict, Optional
 
 from picoos.dist.errors import ConfigError
 
@@ -66,7 +66,6 @@ class NodeConfig:
     prestart: bool = True               # start servers before a client comes (faster attach)
     daemon: bool = False
     verbose: int = 0
-    peers: List[str] = field(default_factory=list)  # clients to announce to (host[:port])
 
     def read_secret(self) -> str:
         """The shared secret: ``secret`` or the first line of ``secret_file``.
@@ -150,8 +149,6 @@ def _convert(key: str, raw: str, kind: Any, where: str) -> Any:
             return int(raw)
         if kind is float or kind == "float":
             return float(raw)
-        if key == "peers":
-            return [p for p in re.split(r"[\s,]+", raw) if p]
         return raw
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
@@ -255,9 +252,7 @@ def write_config_file(cfg: NodeConfig, path: str) -> None:
     parser[SECTION] = {}
     for f in fields(NodeConfig):
         value = getattr(cfg, f.name)
-        if isinstance(value, list):
-            value = ", ".join(value)
-        elif isinstance(value, bool):
+        if isinstance(value, bool):
             value = "yes" if value else "no"
         parser[SECTION][f.name] = str(value)
     with open(path, "w", encoding="utf-8") as f:

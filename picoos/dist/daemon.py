@@ -235,6 +235,10 @@ class NodeDaemon:
                               f"{exc.strerror}") from None
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
+        self.udp: Optional[socket.socket] = None
+        if cfg.udp_port:
+            self.udp = self._bind_udp(cfg.udp_port)
+        self.resources.sample()   # warm up (imports, first CPU sample) before clients come
         self._window = [parse_hhmm(cfg.service_start, "service_start"),
                         parse_hhmm(cfg.service_stop, "service_stop"),
                         parse_hhmm(cfg.service_end, "service_end")]
@@ -308,6 +312,19 @@ class NodeDaemon:
                 fresh = []
         for srv in fresh:
             Session.stop_server(srv)
+
+    def _bind_udp(self, port: int) -> Optional[socket.socket]:
+        # a public node listens on every interface so that broadcasts reach it
+        host = "" if self.host in ("0.0.0.0", "::") else self.host
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            log.warning("discovery off: cannot bind UDP port %d: %s", port, exc.strerror)
+            sock.close()
+            return None
+        return sock
 
     # -- service window -----------------------------------------------------------
 
@@ -461,6 +478,11 @@ class NodeDaemon:
         threading.Thread(target=self.accept_loop, daemon=True, name="accept").start()
         threading.Thread(target=self.pulse_loop, daemon=True, name="pulse").start()
         threading.Thread(target=self.refill_pool, daemon=True, name="prestart").start()
+        if self.udp is not None:
+            from picoos.dist.discovery import DiscoveryCodec, serve_discovery
+            threading.Thread(target=serve_discovery, daemon=True, name="discovery",
+                             args=(self.udp, DiscoveryCodec(self.secret), self.name, self.port,
+                                   self.cfg.ext_host, self.stopping)).start()
         if not self.cfg.daemon and sys.stdin is not None and sys.stdin.isatty():
             threading.Thread(target=self.stdin_loop, daemon=True, name="stdin").start()
         log.info("node %s listening on %s:%d with %d servers", self.name, self.host,

@@ -66,13 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
          help=f"TCP port clients connect to; 0 picks a free one "
               f"(default: {_config.DEFAULT_TCP_PORT})")
     _opt(net, "--udp-port", type=int, metavar="PORT",
-         help=f"UDP port for discovery broadcasts; 0 disables discovery "
+         help=f"UDP port where the node answers clients' signed discovery broadcasts; "
+              f"0 disables discovery "
               f"(default: {_config.DEFAULT_UDP_PORT})")
     _opt(net, "-n", "--name", help="name shown to clients and in the web monitor "
                                    "(default: the host name)")
-    _opt(net, "--peer", dest="peers", action="append", metavar="HOST[:PORT]",
-         help="announce this node to a client at HOST:PORT (repeatable); for networks "
-              "where broadcast does not reach")
     sec = p.add_argument_group("security")
     _opt(sec, "-s", "--secret",
          help="shared secret clients must prove they know (HMAC challenge); prefer "

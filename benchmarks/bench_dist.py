@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Farming jobs through a node on loopback: picoos dist vs pycos dispycos.
+
+Each framework, in a fresh process per round, starts its node daemon on
+127.0.0.1 with 2 servers (``picoos-node -c 2`` / ``dispycosnode --cpus 2``)
+and a client, then measures:
+
+- start to first result: from the worker's first line (before the node
+  process is spawned) to the first job's result in the client;
+- jobs/s: N trivial jobs (default 2,000) submitted at once, until the last
+  result is back;
+- sequential latency: M jobs (default 200) one after another, each
+  submitted only when the previous result is back (p50 and p90).
+
+The job is the same pycos-style generator for both (``def compute(x,
+task=None): return x * x; yield``): dispycos requires generator jobs, and
+picoos runs each on a fresh kernel in the server. A second picoos row runs
+a plain function, picoos's natural job, which skips that kernel.
+
+Why it matters: the dist layer's overhead per job bounds how small a job
+may be before farming it out stops paying. Goals: picoos >= 3x dispycos
+jobs/s and p50 latency <= 0.5x dispycos.
+
+    python benchmarks/bench_dist.py [--quick] [--jobs N] [--seq M] [--rounds R]
+"""
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Dict, List
+
+T0 = time.perf_counter()  # the worker's start, for "start to first result"
+
+from _common import Bench, fmt_ms, fmt_rate, fmt_ratio, median, percentile  # noqa: E402
+
+FRAMEWORKS = ("picoos", "pycos")
+
+
+def compute(x, task=None):
+    return x * x
+    yield  # unreachable: a generator function, as dispycos requires
+
+
+def compute_plain(x):
+    return x * x
+
+
+def _picoos(params: Dict[str, Any]) -> Dict[str, Any]:
+    from picoos.dist.client import Client
+    tmp = tempfile.mkdtemp(prefix="bench-dist-")
+    node = subprocess.Popen([sys.executable, "-m", "picoos.dist.node", "--daemon", "--tcp-port",
+                             "0", "--udp-port", "0", "-c", "2", "-q", "--dest-path", tmp],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([node.stdout], [], [], 60)
+        line = node.stdout.readline() if ready else ""
+        addr = re.search(r"ready (\S+:\d+)", line).group(1)
+        fn = compute_plain if params.get("job") == "plain" else compute
+        client = Client([fn], nodes=[addr], pulse_interval=2.0)
+        client.schedule(timeout=60)
+        first = client.run(fn, 3).result(60)
+        t_first = time.perf_counter() - T0
+        assert first == 9
+        if not client.wait_servers(2, 60):
+            raise RuntimeError("the node did not start 2 servers")
+        n = params["jobs"]
+        t = time.perf_counter()
+        jobs = [client.run(fn, i) for i in range(n)]
+        results = [j.result(120) for j in jobs]
+        rate = n / (time.perf_counter() - t)
+        assert results == [i * i for i in range(n)]
+        lat: List[float] = []
+        for i in range(params["seq"]):
+            s = time.perf_counter()
+            client.run(fn, i).result(60)
+            lat.append(time.perf_counter() - s)
+        client.close(timeout=60)
+    finally:
+        node.terminate()
+        node.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+    lat.sort()
+    return {"first": t_first, "rate": rate, "p50": percentile(lat, 50),
+            "p90": percentile(lat, 90)}
+
+
+def _pycos(params: Dict[str, Any]) -> Dict[str, Any]:
+    node = subprocess.Popen([sys.executable, "-m", "pycos.dispycosnode", "-i", "127.0.0.1",
+                             "--cpus", "2", "--daemon", "--clean"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import pycos
+        import pycos.netpycos
+        from pycos.dispycos import Client, DispycosNodeAllocate
+        out: Dict[str, Any] = {}
+
+        def client_proc(client, task=None):
+            if (yield client.schedule()):
+                raise RuntimeError("dispycos could not schedule the client")
+            rt = yield client.rtask(compute, 3)
+            first = yield rt()
+            out["first"] = time.perf_counter() - T0
+            assert first == 9
+            n = params["jobs"]
+            t = time.perf_counter()
+            rts = []
+            for i in range(n):
+                rts.append((yield client.rtask(compute, i)))
+            results = []
+            for rt in rts:
+                results.append((yield rt()))
+            out["rate"] = n / (time.perf_counter() - t)
+            assert results == [i * i for i in range(n)]
+            lat = []
+            for i in range(params["seq"]):
+                s = time.perf_counter()
+                rt = yield client.rtask(compute, i)
+                yield rt()
+                lat.append(time.perf_counter() - s)
+            lat.sort()
+            out["p50"], out["p90"] = percentile(lat, 50), percentile(lat, 90)
+            yield client.close()
+
+        pycos.netpycos.Pycos(host="127.0.0.1")
+        client = Client([compute], nodes=[DispycosNodeAllocate("127.0.0.1")])
+        pycos.Task(client_proc, client).value()
+        return out
+    finally:
+        node.terminate()
+        try:
+            node.wait(30)
+        except subprocess.TimeoutExpired:
+            node.kill()
+
+
+def main() -> int:
+    bench = Bench("dist", __doc__, frameworks=FRAMEWORKS)
+    bench.worker(picoos=_picoos, pycos=_pycos)
+    bench.parser.add_argument("--jobs", type=int, default=2000)
+    bench.parser.add_argument("--seq", type=int, default=200)
+    bench.parser.add_argument("--rounds", type=int, default=3)
+    args = bench.parse_args()
+    if args.jobs < 1 or args.seq < 1 or args.rounds < 1:
+        bench.parser.error("--jobs, --seq and --rounds must be >= 1")
+    if args.quick:
+        args.jobs, args.seq, args.rounds = 300, 50, 1
+    bench.header(f"{args.jobs} jobs at once and {args.seq} sequential jobs through a node "
+                 f"with 2 servers on loopback ({args.rounds} rounds)")
+    params = {"jobs": args.jobs, "seq": args.seq}
+    rows_in: Dict[str, List[Dict[str, Any]]] = {}
+    for _ in range(args.rounds):
+        for fw in args.frameworks:
+            res = bench.run_worker(fw, params)
+            bench.record(fw, params, res)
+            rows_in.setdefault(fw, []).append(res)
+        if "picoos" in args.frameworks:
+            plain = dict(params, job="plain")
+            res = bench.run_worker("picoos", plain)
+            bench.record("picoos", plain, res)
+            rows_in.setdefault("picoos (plain function)", []).append(res)
+
+    def fig(name: str, key: str) -> Any:
+        vals = [r[key] for r in rows_in.get(name, []) if "error" not in r]
+        return median(vals) if vals else None
+
+    ref_rate, ref_p50 = fig("pycos", "rate"), fig("pycos", "p50")
+    rows = []
+    for name in rows_in:
+        errs = [r["error"] for r in rows_in[name] if "error" in r]
+        if errs:
+            rows.append([name, "error: " + errs[0][:60], "", "", "", "", ""])
+            continue
+        rows.append([name, fmt_ms(fig(name, "first")), fmt_rate(fig(name, "rate")),
+                     fmt_ratio(fig(name, "rate"), ref_rate), fmt_ms(fig(name, "p50")),
+                     fmt_ms(fig(name, "p90")),
+                     fmt_ratio(ref_p50, fig(name, "p50")) if ref_p50 else "—"])
+    bench.table(["framework", "start to 1st result", "jobs/s", "vs dispycos",
+                 "seq p50", "seq p90", "p50 speed-up"], rows)
+    rate, p50 = fig("picoos", "rate"), fig("picoos", "p50")
+    known = None not in (rate, ref_rate, p50, ref_p50)
+    bench.check("jobs/s >= 3x dispycos", (rate >= 3 * ref_rate) if known else None,
+                f"{rate / ref_rate:.1f}x" if known else "a side failed")
+    bench.check("seq p50 latency <= 0.5x dispycos", (p50 <= 0.5 * ref_p50) if known else None,
+                f"{p50 / ref_p50:.2f}x" if known else "a side failed")
+    return bench.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

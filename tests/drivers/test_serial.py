@@ -380,6 +380,23 @@ def test_context_manager_propagates_and_closes(pty_pair):
     assert port.closed
 
 
+# ---------------------------------------------------------------- settings
+def test_settings_reach_the_tty(pty_pair):
+    import termios
+    with AsyncSerial(pty_pair.path, baudrate=9600, stopbits=2, rtscts=True) as port:
+        iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(port.fileno())
+        assert ispeed == ospeed == termios.B9600
+        # (a pty forces CS8 and no parity; tests/drivers/hw checks those on a UART)
+        assert cflag & termios.CSTOPB and cflag & termios.CRTSCTS
+        assert not lflag & (termios.ICANON | termios.ECHO)      # raw
+        assert cc[termios.VMIN] == 1 and cc[termios.VTIME] == 0  # 0 bytes = hang-up
+        assert not os.get_blocking(port.fileno())
+        port.configure(baudrate=57600, stopbits=1)
+        iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(port.fileno())
+        assert ispeed == termios.B57600 and not cflag & termios.CSTOPB
+        assert cc[termios.VMIN] == 1
+
+
 # ------------------------------------------------------------- bad input
 def test_bad_settings_are_clear_errors(pty_pair):
     with pytest.raises(SerialConfigError) as info:

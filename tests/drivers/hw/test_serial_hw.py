@@ -29,7 +29,8 @@ if not (os.environ.get("HWVM") and UART and PEER):
     pytest.skip("needs the hwvm VM with a wired UART pair (HWVM_UART, HWVM_UART_PEER); "
                 "run tests/hwvm_run.sh", allow_module_level=True)
 
-BOUND = 120
+# below the suite's 60 s hang watchdog, so a hang fails one test cleanly
+BOUND = 50
 BAUD = 115200
 
 
@@ -119,7 +120,7 @@ def test_big_write_waits_for_the_uart(monkeypatch):
     assert waits, "a 32 KiB write should have waited for the UART at least once"
 
 
-def test_timeout_and_in_waiting_on_real_uart():
+def test_timeout_then_data_on_real_uart():
     def main():
         port, peer = open_pair()
         with port, peer:
@@ -145,3 +146,30 @@ def test_send_break_then_data_still_flows():
 
     line = run(main)
     assert line.lstrip(b"\x00") == b"after\n"
+
+
+def test_framing_settings_reach_the_uart():
+    import termios
+    with AsyncSerial(UART, baudrate=9600, bytesize=7, parity="E", stopbits=2) as port:
+        cflag, ispeed, cc = (lambda a: (a[2], a[4], a[6]))(termios.tcgetattr(port.fileno()))
+        assert ispeed == termios.B9600
+        assert (cflag & termios.CSIZE) == termios.CS7
+        assert cflag & termios.PARENB and not cflag & termios.PARODD
+        assert cflag & termios.CSTOPB
+        assert cc[termios.VMIN] == 1
+        port.configure(bytesize=8, parity="N", stopbits=1, baudrate=BAUD)
+        cflag = termios.tcgetattr(port.fileno())[2]
+        assert (cflag & termios.CSIZE) == termios.CS8 and not cflag & termios.PARENB
+
+
+def test_same_framing_both_ends_passes_7e1_data():
+    def main():
+        port = AsyncSerial(UART, baudrate=BAUD, bytesize=7, parity="E")
+        peer = AsyncSerial(PEER, baudrate=BAUD, bytesize=7, parity="E")
+        port.reset_input_buffer()
+        peer.reset_input_buffer()
+        with port, peer:
+            yield port.write(b"7E1 text\n", timeout=BOUND)
+            return (yield peer.readline(timeout=BOUND))
+
+    assert run(main) == b"7E1 text\n"

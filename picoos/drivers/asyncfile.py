@@ -43,10 +43,10 @@ __all__ = ["AsyncFile", "AsyncPipe"]
 
 logger = logging.getLogger("picoos.drivers")
 
-# Bytes asked for per read when the caller did not bound the size: big
-# enough to drain a full pipe (64 KiB) in a few calls, small enough for a
-# Pi Zero.
-_CHUNK = 16384
+# Bytes asked for per read when the caller did not bound the size: a full
+# Linux pipe (64 KiB) in one call; the buffer is transient, so even a Pi
+# Zero does not mind.
+_CHUNK = 65536
 # Reads made on behalf of readline() ask for at least this much and keep
 # the rest buffered; one syscall per line would be slow.
 _LINE_CHUNK = 4096

@@ -353,3 +353,22 @@ def test_async_db_cursor(kernel):
     finally:
         pool.terminate()
         conn.close()
+
+
+def test_finish_of_task_on_another_kernel_is_wrong_context(kernel):
+    from picoos.kernel.errors import WrongContext
+
+    def remote_main(task):
+        return (yield task.receive())
+
+    kt = KernelThread(remote_main)
+
+    def main(task=None):
+        with pytest.raises(WrongContext, match="another kernel"):
+            yield kt.task.finish()
+        # messages still cross kernels
+        assert kt.task.send("bye") == 0
+        yield
+
+    kernel.run(main)
+    assert kt.join() == "bye"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 __all__ = ["Codec", "dumps", "loads", "PROTOCOL"]
 

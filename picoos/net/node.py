@@ -27,7 +27,6 @@ from picoos.drivers import tls
 from picoos.drivers.asyncsocket import AsyncSocket
 from picoos.kernel import context
 from picoos.kernel import scheduler as _sched
-from picoos.kernel.errors import WrongContext
 from picoos.kernel.location import Location
 from picoos.kernel.task import Task
 from picoos.kernel.traps import SubCall, Value, coro
@@ -36,7 +35,7 @@ from picoos.net.auth import secret_bytes
 from picoos.net.codec import Codec
 from picoos.net.errors import InsecureConfigError, NetError
 from picoos.net.links import CLOSED, CONNECTING, ONLINE, Peer, accept_loop, peer_sender
-from picoos.net.refs import RefTable, RemoteChannel, RemoteTask
+from picoos.net.refs import RefTable
 from picoos.net.requests import LOST, TIMED_OUT, Pending
 from picoos.net.service import NetService, _ParkIn
 from picoos.net.transfer import FileTransfer

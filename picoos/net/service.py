@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from threading import get_ident
-from typing import Any
+
 
 from picoos.kernel.channel import Channel
 from picoos.kernel.task import DONE, MonitorStatus, Task

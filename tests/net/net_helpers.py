@@ -1,12 +1,7 @@
 """Helpers for the net tests: child kernels in real processes, a test kernel."""
-import json
-import logging
 import os
 import select
 import subprocess
-import sys
-
-import pytest
 
 from picoos.kernel.location import Location
 from picoos.net import NetKernel
@@ -23,16 +18,33 @@ class Child:
         self.location = location
         self.dest = dest
         self._stderr = None
+        self._seen = ""     # stderr read so far by wait_log
+
+    def wait_log(self, text: str, bound: float = 10.0) -> bool:
+        """Wait until the child has logged `text` (or `bound` seconds)."""
+        import time
+        deadline = time.monotonic() + bound
+        while text not in self._seen:
+            left = deadline - time.monotonic()
+            r, _, _ = select.select([self.proc.stderr], [], [], max(left, 0))
+            if not r:
+                return False
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+            if not chunk:
+                return False
+            self._seen += chunk.decode(errors="replace")
+        return True
 
     def stop(self) -> str:
         """Stop the process (if still running); give its log."""
         if self._stderr is None:
             try:
-                _, self._stderr = self.proc.communicate("", timeout=20)
+                _, rest = self.proc.communicate("", timeout=20)
             except (subprocess.TimeoutExpired, ValueError, OSError):
                 self.proc.kill()
-                _, self._stderr = self.proc.communicate()
-        return self._stderr or ""
+                _, rest = self.proc.communicate()
+            self._stderr = self._seen + (rest or "")
+        return self._stderr
 
 
 def _read_ready(proc, bound=30.0):

@@ -82,9 +82,10 @@ def test_wrong_secret_refused_on_both_sides(child, caplog):
 
     assert run_net(main, secret="a-wrong-one") == (-1, [])
     assert "handshake failed: peer failed to prove the shared secret (wrong secret?)" in caplog.text
-    log = c.stop()
-    assert "refused: peer refused the handshake: authentication failed: wrong secret" in log
-    assert "is online" not in log
+    # the child reads our REFUSE asynchronously: wait for its log line
+    assert c.wait_log("refused: peer refused the handshake: authentication failed: wrong "
+                      "secret"), c.stop()
+    assert "is online" not in c.stop()
 
 
 def _raw(location, data, read=True):

@@ -1,9 +1,8 @@
 """Remote tasks, channels, RPS and monitors between real processes."""
-import pytest
 
 from picoos.kernel.channel import Channel
 from picoos.kernel.task import MonitorStatus, Task
-from picoos.net import RPS, PeerLostError, RemoteTask
+from picoos.net import RPS, RemoteTask
 
 from net_helpers import run_net
 
@@ -144,4 +143,4 @@ def test_peer_status_messages(child):
     online, offline = run_net(main)
     assert (online.location, online.status) == (c.location, 1)
     assert (offline.location, offline.status, offline.name) == (c.location, 0, "child")
-    assert "is offline: closed by the peer" in c.stop()
+    assert c.wait_log("is offline: closed by the peer"), c.stop()

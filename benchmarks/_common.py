@@ -252,6 +252,7 @@ class Bench:
         self.machine = machine_info()
         self.records: List[Dict[str, Any]] = []
         self.checks: List[Dict[str, Any]] = []
+        self.figures: List[Dict[str, Any]] = []
 
     # ---- worker side
 
@@ -383,6 +384,11 @@ class Bench:
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print(format_table(headers, rows), flush=True)
 
+    def figure(self, label: str, cells: Dict[str, str]) -> None:
+        """Keep one headline row for run.py's README table: label, and the
+        cell text per framework (frameworks left out show as '-')."""
+        self.figures.append({"label": label, "cells": dict(cells)})
+
     def check(self, goal: str, ok: Optional[bool], detail: str) -> None:
         """Print and keep one goal line: MET, NOT MET, or UNKNOWN (a side failed)."""
         verdict = "UNKNOWN" if ok is None else ("MET" if ok else "NOT MET")
@@ -406,6 +412,7 @@ class Bench:
             "quick": bool(self.args and self.args.quick),
             "records": self.records,
             "checks": self.checks,
+            "figures": self.figures,
             "summary": list(summary),
             "failed": failed,
         }
@@ -487,6 +494,18 @@ def rate_report(bench: "Bench", runs: Dict[str, List[Dict[str, Any]]], n: int,
     bench.table(["framework", "version", unit, "best", "vs picoos", "per CPU s",
                  "vs picoos (CPU)"], rows)
     return results
+
+
+def rate_figures(bench: "Bench", results: Dict[str, Dict[str, Any]], label: str) -> None:
+    """Headline rows of a rate benchmark for the README table."""
+    ok = {fw: r for fw, r in results.items() if "error" not in r}
+    ref = ok.get("picoos", {})
+    bench.figure(label, {fw: "%s (%s)" % (fmt_rate(r["rate"]), fmt_ratio(r["rate"], ref.get("rate")))
+                         for fw, r in ok.items()})
+    bench.figure(label + ", per CPU second",
+                 {fw: "%s (%s)" % (fmt_rate(r["cpu_rate"]),
+                                   fmt_ratio(r["cpu_rate"], ref.get("cpu_rate")))
+                  for fw, r in ok.items()})
 
 
 def rate_goal(bench: "Bench", results: Dict[str, Dict[str, Any]], other: str,

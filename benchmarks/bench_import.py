@@ -135,6 +135,9 @@ def main() -> int:
                         else f["wall"] - bare_wall)])
     bench.table(["run", "import ms", "min ms", "vs picoos", "process ms",
                  "over bare ms"], rows)
+    bench.figure("import time, median cumulative ms (-X importtime)",
+                 {t: "%.1f (%s)" % (f["import"] * 1e3, fmt_ratio(f["import"], ref))
+                  for t, f in figures.items() if f.get("import") is not None})
     if "picoos" in args.frameworks and "pycos" in args.frameworks:
         p = figures.get("picoos", {}).get("import")
         o = figures.get("pycos", {}).get("import")

@@ -201,6 +201,11 @@ def main() -> int:
                                else fmt_int(results[fw][n]["per_task"])) for n in sizes])
     bench.table(["B/task"] + ["{:,}".format(n) for n in sizes], matrix)
 
+    for n in sizes:
+        ref = results.get("picoos", {}).get(n, {}).get("per_task")
+        bench.figure("RSS per suspended task, %s tasks" % "{:,}".format(n),
+                     {fw: "%s B (%s)" % (fmt_int(r[n]["per_task"]), fmt_ratio(r[n]["per_task"], ref))
+                      for fw, r in results.items() if "error" not in r[n]})
     top = max(sizes)
     if "picoos" in args.frameworks:
         res = results["picoos"][top]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict
 
-from _common import Bench, Stopwatch, fmt_rate, rate_goal, rate_report
+from _common import Bench, Stopwatch, fmt_rate, rate_figures, rate_goal, rate_report
 
 FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
 UNIT = "round trips/s"
@@ -132,6 +132,7 @@ def main() -> int:
     params = {"n": n, "repeat": repeat}
     results = rate_report(bench, bench.run_rounds(params, rounds), n, UNIT)
     rates = {fw: r["rate"] for fw, r in results.items() if "error" not in r}
+    rate_figures(bench, results, "message ping-pong, round trips/s")
     rate_goal(bench, results, "pycos", 3.0)
     return bench.finish(["pingpong %s: %s round trips/s" % (fw, fmt_rate(r))
                          for fw, r in rates.items()])

@@ -175,6 +175,12 @@ def main() -> int:
                          fmt_ms(res["p50"]), fmt_ms(res["p99"]), fmt_ms(res["max"])])
     bench.table(["framework", "version", "wake-ups/s", "vs picoos", "total s", "CPU s",
                  "p50 late ms", "p99 late ms", "max late ms"], rows)
+    what = "%s tasks x %d sleeps of %g ms" % ("{:,}".format(ntasks), nsleeps, args.delay * 1e3)
+    bench.figure(what + ", wake-ups/s", {fw: "%s (%s)" % (fmt_rate(r["rate"]),
+                                                          fmt_ratio(r["rate"], ref))
+                                         for fw, r in ok.items()})
+    bench.figure(what + ", p50 / p99 lateness ms",
+                 {fw: "%s / %s" % (fmt_ms(r["p50"]), fmt_ms(r["p99"])) for fw, r in ok.items()})
     if "picoos" in args.frameworks and "pycos" in args.frameworks:
         p, o = ok.get("picoos"), ok.get("pycos")
         if p is None or o is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict
 
-from _common import Bench, Stopwatch, fmt_rate, rate_goal, rate_report
+from _common import Bench, Stopwatch, fmt_rate, rate_figures, rate_goal, rate_report
 
 FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
 UNIT = "tasks/s"
@@ -131,6 +131,7 @@ def main() -> int:
     results = rate_report(bench, bench.run_rounds(params, rounds), n, UNIT)
     rates = {fw: r["rate"] for fw, r in results.items() if "error" not in r}
     summary = ["spawn %s: %s" % (fw, fmt_rate(r)) for fw, r in rates.items()]
+    rate_figures(bench, results, "spawn + complete %s tasks, tasks/s" % "{:,}".format(n))
     rate_goal(bench, results, "pycos", 3.0)
     rate_goal(bench, results, "uvloop", 1.5)
     return bench.finish(summary)

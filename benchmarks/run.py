@@ -14,7 +14,7 @@ part as soon as it exists; it must run alone and accept ``--quick``. A
 script that uses ``_common.Bench`` also hands its figures and goal verdicts
 to this runner through the file named by ``PICOOS_BENCH_JSON``.
 
-    python benchmarks/run.py [--quick] [--json] [--list] [names...]
+    python benchmarks/run.py [--quick] [--json] [--markdown] [--list] [names...]
 
 Exit status: 0 if every script exited 0, 1 if any failed (a framework that
 errored counts), 2 for a bad name or argument.
@@ -112,6 +112,27 @@ def summarise(runs: List[Dict[str, Any]]) -> None:
     print(flush=True)
 
 
+#: README table columns: framework key -> column title
+MARKDOWN_COLUMNS = (("picoos", "picoos"), ("pycos", "pycos 4.12.2"), ("asyncio", "asyncio"),
+                    ("uvloop", "asyncio+uvloop"))
+
+
+def markdown_table(runs: List[Dict[str, Any]], info: Dict[str, Any], command: str) -> str:
+    """The headline figures of every Bench-based script as one markdown
+    table, ready to paste into a README. Cells show the figure and its
+    ratio to picoos; '-' where a framework was not measured or failed."""
+    lines = ["Measured with `%s` on %s (%s)." % (command, machine_line(info), info["time_utc"]),
+             "",
+             "| figure | " + " | ".join(title for _, title in MARKDOWN_COLUMNS) + " |",
+             "|---|" + "---|" * len(MARKDOWN_COLUMNS)]
+    for r in runs:
+        for fig in (r["data"] or {}).get("figures", []):
+            cells = [fig["cells"].get(key, "-") for key, _ in MARKDOWN_COLUMNS]
+            # a row's cells for names without a column (import's 'bare') are left out
+            lines.append("| %s | %s |" % (fig["label"], " | ".join(cells)))
+    return "\n".join(lines)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     available = discover()
     parser = argparse.ArgumentParser(
@@ -121,6 +142,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short smoke runs")
     parser.add_argument("--json", action="store_true",
                         help="write the results to benchmarks/results/<time>.json")
+    parser.add_argument("--markdown", action="store_true",
+                        help="end with the headline figures as a markdown table")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args, extra = parser.parse_known_args(argv)
     if args.list:
@@ -142,6 +165,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for name in chosen:
             runs.append(run_one(name, available[name], args.quick, extra, tmpdir))
     summarise(runs)
+    if args.markdown:
+        command = " ".join(["python benchmarks/run.py"] + [a for a in (argv if argv is not None
+                                                                      else sys.argv[1:])])
+        print(markdown_table(runs, info, command))
+        print(flush=True)
     if args.json:
         os.makedirs(RESULTS_DIR, exist_ok=True)
         path = os.path.join(RESULTS_DIR, "bench-%s%s.json" % (

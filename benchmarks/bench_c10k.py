@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
 
-from _harness import BenchError, LoadGen, Server, build_loadgen  # noqa: E402
+from _harness import BenchError, LoadGen, Report, Server, build_loadgen, machine_line  # noqa: E402
 
 DEFAULT_SERVERS = "picoos,picoos-async,pycos,asyncio,asyncio-protocol,uvloop-protocol"
 
@@ -78,6 +78,8 @@ def main(argv=None) -> int:
     if args.quick:
         args.rounds = 1
     names = [s for s in args.servers.split(",") if s]
+    report = Report("c10k", args.quick)
+    print(machine_line(), flush=True)
     # the load generator needs one fd per connection, the server one more
     raise_nofile(args.conns + 256)
     binary = build_loadgen()
@@ -91,8 +93,12 @@ def main(argv=None) -> int:
         except BenchError as exc:
             print("%s: failed: %s" % (name, exc), flush=True)
             failed.append(name)
+            report.failed.append(name)
             continue
         rows.append((name, r))
+        report.records.append({"framework": name, "params": {"conns": args.conns,
+                                                              "rounds": args.rounds},
+                               "result": r})
         print("%-16s alive %5d/%d  errors %d  %6.2f s  RSS %6.1f -> %6.1f MiB  %5.0f B/conn%s"
               % (name, r["alive"], args.conns, r["errors"], r["seconds"],
                  r["base_rss"] / 2 ** 20, r["held_rss"] / 2 ** 20, r["per_conn"],
@@ -107,9 +113,19 @@ def main(argv=None) -> int:
         print("| %s | %d / %d | %d | %s B | %s | %.2f |" % (
             name, r["alive"], args.conns, r["errors"], format(int(r["per_conn"]), ","), ratio,
             r["seconds"]))
+    print()
     if base:
-        print("\ngoal: picoos %.2f KB/conn (want <= 1.5 KB), errors %d (want 0)"
-              % (base["per_conn"] / 1000, base["errors"]))
+        report.check("C10K RSS per connection <= 1.5 KB", base["per_conn"] <= 1500,
+                     "picoos %s B/conn%s" % (format(int(base["per_conn"]), ","), "".join(
+                         ", %s %s B" % (n, format(int(r["per_conn"]), ","))
+                         for n, r in rows if n in ("pycos", "asyncio-protocol"))))
+        report.check("C10K zero errors, all connections alive",
+                     not base["errors"] and base["alive"] == args.conns,
+                     "picoos %d/%d alive, %d errors" % (base["alive"], args.conns,
+                                                         base["errors"]))
+    else:
+        report.check("C10K picoos", None, "picoos did not run")
+    report.finish()
     bad = [n for n, r in rows if r["errors"] or r["alive"] != args.conns]
     return 1 if failed or bad else 0
 

@@ -25,7 +25,8 @@ from typing import Dict, List, Tuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
 
-from _harness import BenchError, LoadGen, Server, build_loadgen, cpus, parse_result  # noqa: E402
+from _harness import (BenchError, LoadGen, Report, Server, build_loadgen, cpus,  # noqa: E402
+                      machine_line, parse_result)
 
 DEFAULT_SERVERS = "picoos,picoos-async,pycos,asyncio,uvloop"
 
@@ -83,6 +84,8 @@ def main(argv=None) -> int:
     names = [s for s in args.servers.split(",") if s]
     conn_counts = [int(c) for c in args.conns.split(",") if c]
 
+    report = Report("echo", args.quick)
+    print(machine_line(), flush=True)
     binary = build_loadgen()
     avail = cpus()
     server_cpu, client_cpu = ((avail[0], avail[1]) if len(avail) >= 2 and args.pin
@@ -100,12 +103,15 @@ def main(argv=None) -> int:
         except BenchError as exc:
             print("%s: could not start: %s" % (name, exc), flush=True)
             failed.append(name)
+            report.failed.append(name)
             continue
         try:
             for c in conn_counts:
                 r = measure(binary, server, c, args.warmup, args.seconds, args.msgsize,
                             client_cpu)
                 rows.append((name, c, r))
+                report.records.append({"framework": name, "params": {"conns": c},
+                                       "result": r})
                 print("%-16s C=%-5d %9s req/s  p99 %7.0f us  server CPU %6.2f us/req  errors %d"
                       "  (all connections served after %.2f s)"
                       % (name, c, format(int(r["rps"]), ","), r["p99_us"],
@@ -113,6 +119,7 @@ def main(argv=None) -> int:
         except BenchError as exc:
             print("%s: failed: %s" % (name, exc), flush=True)
             failed.append(name)
+            report.failed.append(name)
         finally:
             server.stop()
 
@@ -121,10 +128,19 @@ def main(argv=None) -> int:
     print(table(rows, base))
     by = {(n, c): r for n, c, r in rows}
     c = max(conn_counts)
-    if ("picoos", c) in by and ("pycos", c) in by:
-        p, q = by[("picoos", c)], by[("pycos", c)]
-        print("\ngoal at C=%d: req/s %.2fx pycos (want >= 2x), server CPU/req %.2fx pycos "
-              "(want <= 0.5x)" % (c, p["rps"] / q["rps"], p["cpu_us_per_req"] / q["cpu_us_per_req"]))
+    p, q = by.get(("picoos", c)), by.get(("pycos", c))
+    print()
+    if p and q:
+        rps, cpu = p["rps"] / q["rps"], p["cpu_us_per_req"] / q["cpu_us_per_req"]
+        report.check("echo C=%d req/s >= 2x pycos" % c, rps >= 2.0,
+                     "picoos %s req/s = %.2fx pycos %s" % (format(int(p["rps"]), ","), rps,
+                                                          format(int(q["rps"]), ",")))
+        report.check("echo C=%d server CPU/req <= 0.5x pycos" % c, cpu <= 0.5,
+                     "picoos %.2f us = %.2fx pycos %.2f us" % (p["cpu_us_per_req"], cpu,
+                                                             q["cpu_us_per_req"]))
+    else:
+        report.check("echo C=%d vs pycos" % c, None, "picoos or pycos did not run")
+    report.finish()
     errors = sum(int(r["errors"]) for _, _, r in rows)
     return 1 if failed or errors else 0
 

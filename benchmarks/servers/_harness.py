@@ -8,6 +8,7 @@ same way.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,49 @@ SERVERS: Dict[str, List[str]] = {
     "asyncio-protocol": [os.path.join(HERE, "echo_asyncio_protocol.py")],
     "uvloop-protocol": [os.path.join(HERE, "echo_asyncio_protocol.py"), "--uvloop"],
 }
+
+
+def _bench_common():
+    """benchmarks/_common.py (the runner's shared module) for the machine
+    line and the JSON hand-off, so these scripts report like the others."""
+    if BENCH not in sys.path:
+        sys.path.append(BENCH)
+    import _common
+    return _common
+
+
+def machine_line() -> str:
+    return _bench_common().machine_line()
+
+
+class Report:
+    """Goal verdicts and figures, printed and handed to benchmarks/run.py."""
+
+    def __init__(self, name: str, quick: bool) -> None:
+        self.name = name
+        self.quick = quick
+        self.records: List[dict] = []
+        self.checks: List[dict] = []
+        self.failed: List[str] = []
+
+    def check(self, goal: str, ok: Optional[bool], detail: str) -> None:
+        verdict = "UNKNOWN" if ok is None else ("MET" if ok else "NOT MET")
+        if self.quick:
+            detail += " [quick run: not a verdict]"
+        self.checks.append({"goal": goal, "verdict": verdict, "detail": detail})
+        print("goal: %-40s %-8s %s" % (goal, verdict, detail), flush=True)
+
+    def finish(self) -> None:
+        common = _bench_common()
+        path = os.environ.get(common.JSON_ENV)
+        if not path:
+            return
+        payload = {"bench": self.name, "machine": common.machine_info(), "quick": self.quick,
+                   "records": self.records, "checks": self.checks, "summary": [],
+                   "failed": sorted(set(self.failed))}
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(payload, f, indent=1)
 
 
 class BenchError(RuntimeError):

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from _common import announce, listen, parse_args
+from _listen import announce, listen, parse_args
 
 
 async def serve_conn(reader, writer, bufsize):

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import picoos  # noqa: E402
 from picoos.drivers.asyncsocket import AsyncSocket  # noqa: E402
 
-from _common import announce, listen, parse_args  # noqa: E402
+from _listen import announce, listen, parse_args  # noqa: E402
 
 
 def serve_conn(conn, bufsize):

@@ -9,7 +9,7 @@ import threading
 
 import pycos
 
-from _common import announce, listen, parse_args
+from _listen import announce, listen, parse_args
 
 
 def serve_conn(conn, bufsize, task=None):

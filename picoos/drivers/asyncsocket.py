@@ -12,13 +12,17 @@ same methods as plain synchronous calls, for threads outside the kernel.
 
 How: the wrapped socket is non-blocking and every operation first tries
 the syscall. Only on EAGAIN (or OpenSSL's want-read/want-write) does it
-become a small generator that waits on the kernel's notifier and retries.
+return something that waits on the kernel's notifier and retries: a small
+`_Retry` object for single-syscall operations (recv, send, ...), a `@coro`
+generator for the multi-step ones (recvall, sendall, accept, connect, the
+TLS handshake).
 
 Discussion (the fast path): the echo benchmark is the hot path of every
-server, and there a `send` nearly always completes at once. So an
-operation that completes on the first try allocates no generator: the
-method returns the kernel's ready-made `Value` trap holding the result, and
-the task resumes through the ready queue like after any other `yield`.
+server, and there a `send` nearly always completes at once, and under load
+so does most `recv`. So an operation that completes on the first try
+allocates no generator: the method returns the kernel's ready-made `Value`
+trap holding the result, and the task resumes through the ready queue like
+after any other `yield`.
 Errors other than EAGAIN (a reset, a refused connect) are raised by the
 call itself, which to the task is the same line as the `yield`/`await`.
 
@@ -54,7 +58,7 @@ from typing import Any, Optional, Tuple, Union
 from picoos.drivers import tls
 from picoos.drivers.errors import DriverError, InvalidArgumentError, InvalidTypeError
 from picoos.kernel.io import fd_closed, wait_readable, wait_writable
-from picoos.kernel.traps import SubCall, Value, coro
+from picoos.kernel.traps import Value, coro
 
 __all__ = ["AsyncSocket", "SocketTimeout", "MessageTooLarge"]
 
@@ -433,7 +437,7 @@ class AsyncSocket:
             return self._sock.sendto(data, *args)
         try:
             return Value(self._sock.sendto(data, *args))
-        except _AGAIN as exc:
+        except _AGAIN:
             return _Retry(self, "sendto", (data,) + args, _OUT)
 
     def sendall(self, data: Buffer, flags: int = 0):
@@ -541,7 +545,8 @@ class AsyncSocket:
             new._sock = self._server_ctx().wrap_socket(conn, server_side=True,
                                                        do_handshake_on_connect=False)
             yield new._handshake()
-        except BaseException:
+        except BaseException as exc:
+            logger.debug("TLS handshake with %s failed: %r", addr, exc)
             new.close()
             raise
         return new, addr

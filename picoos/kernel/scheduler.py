@@ -864,6 +864,10 @@ class Pycos(Kernel):
         if show_running:
             for t in self.tasks():
                 logger.info("waiting for %r", t)
+        if self._stopped.is_set():
+            # a kernel that has shut down has no task left (and would
+            # drop the request below, leaving join() waiting for ever)
+            return True
         import threading
         ev = threading.Event()
         self._threadsafe(self._when_idle, ev)

@@ -59,8 +59,11 @@ def test_atexit_priority_order_and_finish(run_py):
         w.send(1)
         k.finish()                   # waits for the worker, then shuts down
         print("after finish", k.is_alive(), w.is_alive(), flush=True)
+        # nothing is left to wait for: no timeout needed
+        print("join after finish", k.join(), flush=True)
     """)
-    assert _ok(proc) == ["worker done", "high", "mid", "low", "after finish False False"]
+    assert _ok(proc) == ["worker done", "high", "mid", "low", "after finish False False",
+                         "join after finish True"]
 
 
 def test_instance_cur_task_join(run_py):

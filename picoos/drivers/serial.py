@@ -146,8 +146,11 @@ class AsyncSerial:
         except ValueError as exc:
             raise SerialConfigError("cannot configure %s: %s" % (port, exc)) from exc
         except pyserial.SerialException as exc:
-            code = exc.errno if isinstance(exc.errno, int) else errno.EIO
-            raise SerialError(code, "cannot open serial port %s: %s" % (port, exc)) from exc
+            code = _errno_of(exc)
+            hint = " (not a terminal device)" if code == errno.ENOTTY else ""
+            raise SerialError(code, "cannot open serial port %s%s: %s"
+                              % (port, hint, exc)) from exc
+        self._pyserial = pyserial
         self._fd = self._serial.fileno()
         try:
             self._make_raw_nonblocking()
@@ -192,6 +195,9 @@ class AsyncSerial:
             except ValueError as exc:
                 raise SerialConfigError("%s=%r rejected for %s: %s"
                                         % (name, value, self._port, exc)) from exc
+            except self._pyserial.SerialException as exc:
+                raise SerialError(_errno_of(exc), "applying %s=%r to %s failed: %s"
+                                  % (name, value, self._port, exc)) from exc
         # pyserial rewrote the termios settings (VMIN among them)
         self._make_raw_nonblocking()
 
@@ -475,6 +481,19 @@ class AsyncSerial:
         finally:
             if self._fd >= 0:
                 fcntl.ioctl(self._fd, _TIOCCBRK)
+
+
+def _errno_of(exc: BaseException) -> int:
+    """The errno behind a pyserial error (it often keeps it only in the
+    termios.error or OSError it was raised from)."""
+    for e in (exc, exc.__cause__, exc.__context__):
+        code = getattr(e, "errno", None)
+        if isinstance(code, int):
+            return code
+        args = getattr(e, "args", ())
+        if args and isinstance(args[0], int):
+            return args[0]
+    return errno.EIO
 
 
 def _positive_int(name: str, value: Any) -> int:

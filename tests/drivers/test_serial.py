@@ -419,6 +419,10 @@ def test_missing_port_is_serial_error(tmp_path):
         AsyncSerial(str(tmp_path / "ttyNOPE"))
     assert info.value.errno == errno.ENOENT
     assert isinstance(info.value, OSError) and "ttyNOPE" in str(info.value)
+    with pytest.raises(SerialError) as info:
+        AsyncSerial(os.devnull)
+    assert info.value.errno == errno.ENOTTY
+    assert "not a terminal device" in str(info.value)
 
 
 def test_bad_call_arguments(pty_pair):

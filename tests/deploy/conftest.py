@@ -86,11 +86,11 @@ def arch(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def chroot(arch: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[rootfs.Chroot]:
+def chroot(arch: str) -> Iterator[rootfs.Chroot]:
     """A fresh copy of the ``arch`` tree with mounts; always unmounted and deleted afterwards."""
     base = pristine(arch)
     with timed(f"{arch}: copy tree and mount"):
-        ch = rootfs.Chroot(base, tmp_path_factory.mktemp(f"chroot-{arch}"), arch)
+        ch = rootfs.Chroot(base, rootfs.work_dir(arch), arch)
         ch.__enter__()
     try:
         yield ch

@@ -193,6 +193,33 @@ def remove_tree(root: Path) -> None:
     subprocess.run(["rm", "-rf", "--one-file-system", str(root)], check=True)
 
 
+def work_dir(label: str) -> Path:
+    """A new folder for a throw-away tree, under the cache, named after this process.
+
+    Not under pytest's tmp_path: pytest deletes old tmp folders with rmtree,
+    which would follow a bind mount left behind by a killed run.
+    """
+    base = cache_dir() / "work"
+    base.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while (base / f"{os.getpid()}-{label}-{n}").exists():
+        n += 1
+    path = base / f"{os.getpid()}-{label}-{n}"
+    path.mkdir()
+    return path
+
+
+def sweep_stale_work() -> None:
+    """Unmount and delete trees left by runs that were killed (their process is gone)."""
+    base = cache_dir() / "work"
+    if not base.is_dir():
+        return
+    for entry in base.iterdir():
+        pid = entry.name.split("-", 1)[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            remove_tree(entry)
+
+
 class Chroot:
     """A throw-away copy of a pristine tree, with what programs inside need mounted.
 
@@ -224,6 +251,10 @@ class Chroot:
         unmount_all(self.root)
         if not self.keep and self.root.exists():
             remove_tree(self.root)
+            try:
+                self.root.parent.rmdir()
+            except OSError:
+                pass
 
     def _bind(self, src: str, dest: str, readonly: bool = False) -> None:
         target = self.root / dest.lstrip("/")
@@ -239,8 +270,10 @@ class Chroot:
     def _mount(self) -> None:
         subprocess.run(["mount", "-t", "proc", "proc", str(self.root / "proc")], check=True)
         subprocess.run(["mount", "-t", "sysfs", "sysfs", str(self.root / "sys")], check=True)
-        self._bind("/dev", "/dev")
-        self._bind("/dev/pts", "/dev/pts")
+        # read-only binds: device I/O still works, but nothing deleting the
+        # tree (even a careless rmtree) can remove the host's device nodes
+        self._bind("/dev", "/dev", readonly=True)
+        self._bind("/dev/pts", "/dev/pts", readonly=True)
         for folder in pip_local_folders():
             self._bind(folder, folder, readonly=True)
 
@@ -347,6 +380,7 @@ def copy_deploy_into(chroot: Chroot, wheel: Path) -> str:
 def pristine(arch: str, extra: Sequence[str] = ()) -> Path:
     """The cached tree for ``arch``, failing the test with the reason when it cannot be had."""
     try:
+        sweep_stale_work()
         with timed(f"{arch}: debootstrap or cache hit" + (f" (+{','.join(extra)})" if extra else "")):
             return pristine_rootfs(arch, extra)
     except DeployTestError as exc:

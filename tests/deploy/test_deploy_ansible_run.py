@@ -14,7 +14,7 @@ import stat
 
 import pytest
 
-from deploy_rootfs import Chroot, copy_deploy_into, pristine, timed
+from deploy_rootfs import Chroot, copy_deploy_into, pristine, timed, work_dir
 
 pytestmark = pytest.mark.deploy
 
@@ -36,9 +36,9 @@ def recap(out: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def board(picoos_wheel, tmp_path_factory):
+def board(picoos_wheel):
     base = pristine("amd64")
-    with Chroot(base, tmp_path_factory.mktemp("ansible-board"), "amd64") as chroot:
+    with Chroot(base, work_dir("ansible"), "amd64") as chroot:
         wheel = copy_deploy_into(chroot, picoos_wheel)
         with timed("amd64: ansible-core inside the tree"):
             chroot.run(["bash", "-c", "apt-get update -q && apt-get install -y -q python3-venv"],

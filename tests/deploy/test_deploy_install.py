@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import stat
+import subprocess
+import time
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -107,6 +110,44 @@ def test_node_help_runs(installed, arch):
         proc = chroot.run(["/opt/picoos/venv/bin/picoos-node", "--help"])
     assert proc.returncode == 0, proc.stdout
     assert "--config" in proc.stdout and "--secret-file" in proc.stdout, proc.stdout
+
+
+def test_node_runs_from_the_installed_config_as_the_service_user(installed, arch):
+    # What the unit's ExecStart runs, as its user, minus systemd (not running
+    # in a chroot). The chroot shares this machine's network, so the node is
+    # kept on loopback, on a free port, with discovery broadcasts off.
+    chroot = installed[0]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = ["chroot", str(chroot.root), "runuser", "-u", "picoos", "--",
+           "/opt/picoos/venv/bin/picoos-node", "--config", "/etc/picoos/node.conf", "--daemon",
+           "--host", "127.0.0.1", "--tcp-port", str(port), "--udp-port", "0", "--cpus", "1"]
+    with timed(f"{arch}: node up on loopback"):
+        node = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "node did not listen within 120 s"
+                try:
+                    # between attempts, wait on the node itself: it must not exit
+                    node.wait(timeout=0.2)
+                    raise AssertionError(f"node exited {node.returncode}:\n"
+                                         f"{node.stdout.read().decode(errors='replace')}")
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            node.terminate()
+            try:
+                out, _ = node.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                node.kill()
+                out, _ = node.communicate()
+    assert node.returncode == 0, f"node exited {node.returncode} on SIGTERM:\n{out.decode(errors='replace')}"
 
 
 def test_config_owner_mode_and_secret(installed):

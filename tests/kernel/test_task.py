@@ -45,6 +45,10 @@ def test_task_param_injected_keyword_only(kernel):
 
 
 def test_task_param_not_injected_without_none_default(kernel):
+    # picoos's documented rule: only a `task` parameter whose default is None
+    # is filled in, and an explicit task= argument is kept.  (pycos 4.12.2
+    # fills any defaulted `task` parameter and raises TypeError for an
+    # explicit one.)
     seen = []
 
     def child(task="mine"):

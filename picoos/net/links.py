@@ -41,7 +41,7 @@ class Peer:
     """What this kernel knows about one other kernel."""
 
     __slots__ = ("location", "name", "state", "queue", "sender", "idle", "socks",
-                 "waiters", "reason", "stream", "closing", "link")
+                 "waiters", "reason", "stream", "closing", "link", "inbound")
 
     def __init__(self, location: Location, stream: bool = False) -> None:
         self.location = location    # the peer's Location (from its INFO / our peer() call)
@@ -56,6 +56,7 @@ class Peer:
         self.stream = stream        # pycos's stream_send flag (kept for compatibility)
         self.closing = False        # close_peer(): send what is queued, then BYE
         self.link = None            # the outgoing Link once authenticated
+        self.inbound = False        # the peer's own link to us is up (it can reach us)
 
     def __repr__(self) -> str:
         return "Peer(%s %r %s)" % (self.location, self.name, self.state)
@@ -156,6 +157,9 @@ def peer_sender(kernel, peer: Peer, task=None):
     kernel._peer_online(peer)
     queue = peer.queue
     pulse = kernel.pulse_interval
+    # replies come on the peer's link to us: if it cannot reach us (wrong
+    # ext_host, NAT, firewall) say so instead of letting requests hang
+    connect_back_by = kernel.clock.now() + kernel.connect_timeout + kernel.handshake_timeout
     try:
         while peer.state != CLOSED:
             if not queue:
@@ -165,6 +169,12 @@ def peer_sender(kernel, peer: Peer, task=None):
                 yield task.suspend(pulse)
                 peer.idle = False
                 if peer.state == CLOSED:
+                    break
+                if not peer.inbound and kernel.clock.now() > connect_back_by:
+                    kernel._peer_lost(peer, "it did not connect back within %.0f s: it cannot "
+                                      "reach this kernel at %s (set ext_host?)"
+                                      % (kernel.connect_timeout + kernel.handshake_timeout,
+                                         kernel.location))
                     break
                 if not queue and not peer.closing:
                     link.send_ping()

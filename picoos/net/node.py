@@ -285,6 +285,7 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         if peer is None:
             peer = self._new_peer(location)
         peer.name = name
+        peer.inbound = True
         peer.socks.append(sock)
         return peer
 

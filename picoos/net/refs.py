@@ -14,6 +14,7 @@ Reference tuples (inside pickles, see docs/protocol.md):
     ("t", export id, name, addr, port)   a task
     ("c", name, addr, port)              a channel
     ("r", name, addr, port)              an RPS
+    ("x", module, qualname)              an exception class (not builtin)
 
 A local task gets an export id the first time it is sent; the id is never
 reused, so a stale reference can never reach a different task.
@@ -31,7 +32,7 @@ from picoos.kernel.location import Location
 from picoos.kernel.task import DONE, READY, MonitorStatus, Task
 from picoos.kernel.traps import Value
 
-__all__ = ["RemoteTask", "RemoteChannel", "RefTable"]
+__all__ = ["RemoteTask", "RemoteChannel", "RefTable", "RemoteError", "remote_exception_class"]
 
 log = logging.getLogger("picoos.net")
 
@@ -242,6 +243,34 @@ class RemoteChannel(Channel):
         return -1
 
 
+class RemoteError(Exception):
+    """Base of stand-ins for exception classes a peer raised that cannot
+    be imported here (their name and module are kept)."""
+
+
+_stand_ins = {}
+
+
+def remote_exception_class(module: str, qualname: str) -> type:
+    """The exception class `module.qualname`, imported if possible, else a
+    stand-in subclass of RemoteError with the same name."""
+    import importlib
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return obj
+    except Exception:   # noqa: BLE001 - any import failure means "not here"
+        pass
+    key = (module, qualname)
+    cls = _stand_ins.get(key)
+    if cls is None:
+        cls = _stand_ins[key] = type(qualname.rsplit(".", 1)[-1], (RemoteError,),
+                                     {"__module__": module, "__qualname__": qualname})
+    return cls
+
+
 class RefTable:
     """Export ids for local tasks and the cache of proxies (one per kernel)."""
 
@@ -280,8 +309,14 @@ class RefTable:
             return ("c", obj._name, obj._rloc.addr, obj._rloc.port)
         if isinstance(obj, Channel):
             return ("c", obj._name, loc.addr, loc.port)
+        if isinstance(obj, type):
+            if issubclass(obj, BaseException) and obj.__module__ != "builtins":
+                # a MonitorStatus names its exception class; the receiver may
+                # not be able to import it (a class in the sender's __main__)
+                return ("x", obj.__module__, obj.__qualname__)
+            return None
         to_ref = getattr(obj, "_picoos_ref", None)      # RPS
-        if to_ref is not None and not isinstance(obj, type):
+        if to_ref is not None:
             return to_ref(self._kernel)
         return None
 
@@ -320,6 +355,8 @@ class RefTable:
             from picoos.net.rps import RPS
             _, name, addr, port = pid
             return RPS._from_ref(self._kernel, name, Location(addr, port))
+        if kind == "x":
+            return remote_exception_class(pid[1], pid[2])
         raise ValueError("unknown reference kind %r in %r" % (kind, pid))
 
     def remote_tasks_at(self, location: Location):

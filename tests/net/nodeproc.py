@@ -2,7 +2,7 @@
 
 Run as `python nodeproc.py '<json config>'`. It starts `picoos.net.Pycos`
 on loopback with the given secret, offers a few services (a registered
-`echo` task, a `fail` task, RPS `square`/`boom`/`slow`, a channel `news`,
+`echo` task, RPS `square`/`boom`/`slow`/`custom`, a channel `news`,
 and a `control` task that subscribes its echo task to a channel the test
 names), prints `READY <addr> <port>` on stdout, and exits when stdin
 closes. Its log goes to stderr, which the tests read.
@@ -60,6 +60,15 @@ def square(x, task=None):
     return x * x
 
 
+class ChildOnlyError(Exception):
+    """Defined in the child's __main__: the parent cannot import it."""
+
+
+def custom(task=None):
+    yield task.sleep(0)
+    raise ChildOnlyError("only the child knows this class")
+
+
 def boom(task=None):
     yield task.sleep(0)
     raise ValueError("boom on purpose")
@@ -72,7 +81,7 @@ def slow(task=None):
 def setup(task=None):
     Task(echo)
     Task(control)
-    for fn in (square, boom, slow):
+    for fn in (square, boom, slow, custom):
         RPS(fn).register()
     Channel("news")
     yield task.sleep(0)

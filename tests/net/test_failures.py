@@ -190,3 +190,49 @@ def test_no_secret_refuses_non_loopback_peers(caplog):
 def test_bad_arguments(kw, msg):
     with pytest.raises(ValueError, match=msg):
         NetKernel(host="127.0.0.1", discover_peers=False, **kw)
+
+
+def test_peer_that_cannot_connect_back_is_dropped(caplog):
+    """A listener that completes the handshake but never connects back
+    (as a kernel behind NAT would) is declared lost, with the reason."""
+    import threading
+    from picoos.kernel.location import Location
+    from picoos.net.link import Link
+    from net_helpers import SECRET
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def one_way_peer():
+        conn, _ = srv.accept()
+        link = Link(SECRET, initiator=False)
+        link.start()
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            events = link.receive_data(data)
+            if ("authenticated", None) in events:
+                link.send_info({"name": "one-way", "location": ["127.0.0.1", port]})
+            conn.sendall(link.data_to_send())
+        conn.close()
+
+    th = threading.Thread(target=one_way_peer, daemon=True)
+    th.start()
+    loc = Location("127.0.0.1", port)
+
+    def main(kernel, task):
+        kernel.peer_status(task)
+        assert (yield kernel.peer(loc)) == 0
+        online = yield task.receive(BOUND)
+        offline = yield task.receive(BOUND)
+        return online.status, offline.status
+
+    try:
+        assert run_net(main, connect_timeout=0.5, handshake_timeout=0.5) == (1, 0)
+        assert "did not connect back within 1 s" in caplog.text
+    finally:
+        srv.close()
+        th.join(BOUND)

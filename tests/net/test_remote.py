@@ -3,6 +3,7 @@
 from picoos.kernel.channel import Channel
 from picoos.kernel.task import MonitorStatus, Task
 from picoos.net import RPS, RemoteTask
+from picoos.net.refs import RemoteError
 
 from net_helpers import run_net
 
@@ -73,6 +74,21 @@ def test_rps_round_trip_and_failures(child):
     assert "boom on purpose" in failed.value
     assert nothing is None      # only registered functions can be found or run
     assert term.type is GeneratorExit
+
+
+def test_exception_class_unknown_here(child):
+    """A remote task fails with a class only its process knows: the monitor
+    still gets a MonitorStatus naming it (a RemoteError stand-in)."""
+    c = child()
+
+    def main(kernel, task):
+        custom = yield RPS.locate("custom", c.location, timeout=BOUND)
+        rt = yield custom()
+        return (yield rt.finish(timeout=BOUND))
+
+    st = run_net(main)
+    assert isinstance(st, MonitorStatus) and issubclass(st.type, RemoteError)
+    assert st.type.__name__ == "ChildOnlyError" and "only the child knows" in st.value
 
 
 def test_unregistered_function_never_runs(child):

@@ -69,6 +69,9 @@ Buffer = Union[bytes, bytearray, memoryview]
 # everything that means "not now, try after a wait"
 _AGAIN = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _MSG_HEADER = struct.Struct(">L")
+# largest single recv in recvall/recv_msg: a peer announcing a 4 GiB message
+# must not make us allocate 4 GiB before a byte has arrived
+_CHUNK = 256 * 1024
 _OUT = 1   # _Retry flags: the operation writes
 _FLIP = 2  # OpenSSL needs the other direction first
 # indexed by _OUT: the OpenSSL error that flips a read / a write
@@ -353,7 +356,7 @@ class AsyncSocket:
         if self._blocking:
             return self._recvall_sync(bufsize, flags)
         try:
-            first = self._sock.recv(bufsize, flags)
+            first = self._sock.recv(min(bufsize, _CHUNK), flags)
         except _AGAIN as exc:
             return self._recvall_slow(isinstance(exc, ssl.SSLWantWriteError), True, bytearray(),
                                       bufsize, flags)
@@ -373,7 +376,7 @@ class AsyncSocket:
                     return bytes(buf)
                 raise _timed_out()
             try:
-                chunk = sock.recv(bufsize - len(buf), flags)
+                chunk = sock.recv(min(bufsize - len(buf), _CHUNK), flags)
             except _AGAIN as again:
                 flip = isinstance(again, ssl.SSLWantWriteError)
                 wait = True
@@ -391,34 +394,54 @@ class AsyncSocket:
     def _recvall_sync(self, bufsize, flags):
         buf = bytearray()
         while len(buf) < bufsize:
-            chunk = self._sock.recv(bufsize - len(buf), flags)
+            chunk = self._sock.recv(min(bufsize - len(buf), _CHUNK), flags)
             if not chunk:
                 return b""
             buf += chunk
         return bytes(buf)
 
-    def recv_msg(self):
+    def recv_msg(self, max_size: Optional[int] = None):
         """Receive one message sent with `send_msg` (4-byte big-endian length
-        prefix, then the payload). The result is the payload; b'' at end of
-        stream or when the stream ends inside a message (as in pycos)."""
+        prefix, then the payload); the result is the payload.
+
+        b'' at end of stream, also when the stream ends inside a message (as
+        in pycos). With `max_size`, a longer announced length raises
+        `MessageTooLarge` before any of the payload is read. If the timeout
+        expires inside a message, `SocketTimeout` is raised (pycos returned
+        b'' there, as if the peer had closed); the stream is out of step
+        after that and should be closed.
+        """
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
+                                     or max_size < 0):
+            raise InvalidArgumentError("max_size must be None or an int >= 0, got %r"
+                                       % (max_size,))
         if self._blocking:
             header = self._recvall_sync(4, 0)
-            if len(header) != 4:
-                return b""
-            n = _MSG_HEADER.unpack(header)[0]
+            n = self._msg_length(header, max_size)
             return self._recvall_sync(n, 0) if n else b""
-        return self._recv_msg_async()
+        return self._recv_msg_async(max_size)
+
+    @staticmethod
+    def _msg_length(header: bytes, max_size: Optional[int]) -> int:
+        if len(header) != 4:
+            if header:
+                raise _timed_out()
+            return 0
+        n = _MSG_HEADER.unpack(header)[0]
+        if max_size is not None and n > max_size:
+            raise MessageTooLarge("peer announced a %d-byte message; at most %d accepted"
+                                  % (n, max_size))
+        return n
 
     @coro
-    def _recv_msg_async(self):
-        header = yield self.recvall(4)
-        if len(header) != 4:
-            return b""
-        n = _MSG_HEADER.unpack(header)[0]
+    def _recv_msg_async(self, max_size):
+        n = self._msg_length((yield self.recvall(4)), max_size)
         if not n:
             return b""
         data = yield self.recvall(n)
-        return data if len(data) == n else b""
+        if len(data) != n and data:
+            raise _timed_out()
+        return data
 
     # ------------------------------------------------------------ writing
     def send(self, data: Buffer, flags: int = 0):

@@ -190,6 +190,40 @@ def test_recv_msg_stream_ending_inside_a_message(run_io):
     assert run_io(main) == b""
 
 
+def test_recv_msg_max_size_and_timeout_inside_a_message(run_io):
+    def main():
+        lsock = listener()
+        client = AsyncSocket(socket.socket())
+        yield client.connect(lsock.getsockname())
+        conn, _ = yield lsock.accept()
+        # a hostile length: refused before any payload is read or allocated
+        yield client.sendall(struct.pack(">L", 2 ** 32 - 1))
+        with pytest.raises(MessageTooLarge, match="4294967295"):
+            yield conn.recv_msg(max_size=1024)
+        with pytest.raises(InvalidArgumentError, match="max_size"):
+            conn.recv_msg(max_size=-1)
+        # half a message, then silence: a timeout, not a fake end of stream
+        conn2, _ = yield from accept_pair(lsock)
+        peer, srv = conn2
+        yield peer.sendall(struct.pack(">L", 10) + b"half")
+        srv.settimeout(0.05)
+        with pytest.raises(socket.timeout):
+            yield srv.recv_msg()
+        for s in (client, conn, peer, srv, lsock):
+            s.close()
+        return True
+
+    assert run_io(main)
+
+
+def accept_pair(lsock):
+    """Connect a new client to `lsock`; return ((client, server), addr)."""
+    client = AsyncSocket(socket.socket())
+    yield client.connect(lsock.getsockname())
+    server, addr = yield lsock.accept()
+    return (client, server), addr
+
+
 def test_recvall_at_end_of_stream_returns_empty(run_io):
     def main():
         lsock = listener()

@@ -5,8 +5,6 @@ and ``import picoos.dist.node`` stay cheap on a small board.
 """
 from __future__ import annotations
 
-from typing import Any
-
 _EXPORTS = {
     "Client": "picoos.dist.client",
     "Job": "picoos.dist.client",
@@ -21,7 +19,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'picoos.dist' has no attribute {name!r}")

@@ -24,13 +24,14 @@ library's light modules.
 """
 from __future__ import annotations
 
-import configparser
 import os
-import re
-from dataclasses import dataclass, fields
-from typing import Any, Dict, Optional
 
 from picoos.dist.errors import ConfigError
+
+# Discussion: the node daemon imports this module, and its idle memory budget
+# is 15 MiB; typing, dataclasses, re and configparser together cost ~3 MiB.
+# So the record is a plain class, annotations stay strings (never evaluated),
+# and the parsers are imported inside the functions that need them.
 
 DEFAULT_TCP_PORT = 9706
 DEFAULT_UDP_PORT = 9705
@@ -39,33 +40,59 @@ SECTION = "node"
 
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
+# name -> (type, default, meaning); the order is the order of a saved file
+FIELDS = {
+    "host": (str, "", '"" means: loopback without a secret, all interfaces with one'),
+    "ext_host": (str, "", "address clients should use (NAT); empty = host"),
+    "tcp_port": (int, DEFAULT_TCP_PORT, "clients connect here; 0 picks a free port"),
+    "udp_port": (int, DEFAULT_UDP_PORT, "discovery datagrams; 0 disables discovery"),
+    "name": (str, "", "empty = the host name"),
+    "secret": (str, "", "shared secret"),
+    "secret_file": (str, "", "file with the shared secret on its first line"),
+    "certfile": (str, "", "TLS certificate"),
+    "keyfile": (str, "", "TLS key"),
+    "cafile": (str, "", "CA bundle for client certificates"),
+    "dest_path": (str, "", "empty = <tmpdir>/picoos-node-<tcp_port>"),
+    "max_file_size": (int, 0, "bytes; 0 = no limit beyond the frame limit"),
+    "cpus": (int, 0, "0 = all, n > 0 = n servers, n < 0 = leave -n CPUs free"),
+    "pulse_interval": (float, DEFAULT_PULSE, "heartbeat period in seconds"),
+    "zombie_period": (float, 0.0, "seconds a client may stay idle; 0 = forever"),
+    "service_start": (str, "", "HH:MM"),
+    "service_stop": (str, "", "HH:MM: no new jobs after this"),
+    "service_end": (str, "", "HH:MM: running jobs are terminated"),
+    "serve": (int, -1, "exit after this many clients; -1 = never"),
+    "prestart": (bool, True, "start servers before a client comes (faster attach)"),
+    "daemon": (bool, False, "do not read commands from the terminal"),
+    "verbose": (int, 0, "-1 quiet, 0 info, 2 debug"),
+}
 
-@dataclass
+
 class NodeConfig:
-    """Everything a node daemon needs to know; defaults are a loopback test node."""
+    """Everything a node daemon needs to know; defaults are a loopback test node.
 
-    host: str = ""                      # "" means: loopback without a secret, all interfaces with one
-    ext_host: str = ""                  # address clients should use (NAT); "" = host
-    tcp_port: int = DEFAULT_TCP_PORT    # clients connect here; 0 picks a free port
-    udp_port: int = DEFAULT_UDP_PORT    # discovery datagrams; 0 disables discovery
-    name: str = ""                      # "" = the host name
-    secret: str = ""
-    secret_file: str = ""
-    certfile: str = ""
-    keyfile: str = ""
-    cafile: str = ""
-    dest_path: str = ""                 # "" = <tmpdir>/picoos-node-<tcp_port>
-    max_file_size: int = 0              # bytes; 0 = no limit beyond the frame limit
-    cpus: int = 0                       # 0 = all, n > 0 = n servers, n < 0 = leave -n CPUs free
-    pulse_interval: float = DEFAULT_PULSE
-    zombie_period: float = 0.0          # seconds a client may stay idle; 0 = forever
-    service_start: str = ""             # HH:MM
-    service_stop: str = ""              # HH:MM: no new clients/jobs after this
-    service_end: str = ""               # HH:MM: running jobs are terminated
-    serve: int = -1                     # exit after this many clients; -1 = never
-    prestart: bool = True               # start servers before a client comes (faster attach)
-    daemon: bool = False
-    verbose: int = 0
+    Attributes are the keys of :data:`FIELDS`. Raises TypeError for an
+    unknown keyword.
+    """
+
+    __slots__ = tuple(FIELDS)
+
+    def __init__(self, **values: object):
+        unknown = set(values) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"unknown node settings {sorted(unknown)}; "
+                            f"expected some of {list(FIELDS)}")
+        for name, (_, default, _) in FIELDS.items():
+            setattr(self, name, values.get(name, default))
+
+    def as_dict(self) -> "dict[str, object]":
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NodeConfig) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k == "secret" and v else v) for k, v in self.as_dict().items()}
+        return f"NodeConfig({shown})"
 
     def read_secret(self) -> str:
         """The shared secret: ``secret`` or the first line of ``secret_file``.
@@ -92,7 +119,7 @@ class NodeConfig:
             return self.host
         return "0.0.0.0" if (self.secret or self.secret_file) else "127.0.0.1"
 
-    def server_count(self, available: Optional[int] = None) -> int:
+    def server_count(self, available: "int | None" = None) -> int:
         """How many server processes to run for ``cpus`` on this machine."""
         n = available or os.cpu_count() or 1
         if self.cpus == 0:
@@ -115,6 +142,7 @@ def is_loopback(host: str) -> bool:
 
 def parse_size(text: str, key: str = "max_file_size") -> int:
     """``'10M'`` -> 10485760; plain numbers are bytes."""
+    import re
     m = re.fullmatch(r"\s*(\d+)\s*([kKmMgGtT]?)[iI]?[bB]?\s*", str(text))
     if not m:
         raise ConfigError(f"{key} = {text!r} is not a size; expected bytes or a number "
@@ -122,21 +150,22 @@ def parse_size(text: str, key: str = "max_file_size") -> int:
     return int(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
 
 
-def parse_hhmm(text: str, key: str) -> Optional[int]:
+def parse_hhmm(text: str, key: str) -> "int | None":
     """``'18:30'`` -> minutes after midnight; ``''`` -> None."""
     if not text:
         return None
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+    hh, sep, mm = text.strip().partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and len(hh) <= 2 and len(mm) == 2
+            and int(hh) <= 23 and int(mm) <= 59):
         raise ConfigError(f"{key} = {text!r} is not a time of day; expected HH:MM, "
                           f"e.g. 08:30 or 22:00")
-    return int(m.group(1)) * 60 + int(m.group(2))
+    return int(hh) * 60 + int(mm)
 
 
-def _convert(key: str, raw: str, kind: Any, where: str) -> Any:
+def _convert(key: str, raw: str, kind: type, where: str) -> object:
     raw = raw.strip()
     try:
-        if kind is bool or kind == "bool":
+        if kind is bool:
             low = raw.lower()
             if low in ("1", "yes", "true", "on"):
                 return True
@@ -145,30 +174,25 @@ def _convert(key: str, raw: str, kind: Any, where: str) -> Any:
             raise ValueError
         if key == "max_file_size":
             return parse_size(raw, key)
-        if kind is int or kind == "int":
+        if kind is int:
             return int(raw)
-        if kind is float or kind == "float":
+        if kind is float:
             return float(raw)
         return raw
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     except ValueError:
-        expected = {"bool": "yes/no", "int": "a whole number",
-                    "float": "a number"}.get(getattr(kind, "__name__", str(kind)), str(kind))
+        expected = {bool: "yes/no", int: "a whole number", float: "a number"}.get(kind, "text")
         raise ConfigError(f"{where}: {key} = {raw!r} is not valid; expected {expected}") from None
 
 
-def _field_kinds() -> Dict[str, Any]:
-    # annotations are strings under `from __future__ import annotations`
-    return {f.name: f.type for f in fields(NodeConfig)}
-
-
-def read_config_file(path: str) -> Dict[str, Any]:
+def read_config_file(path: str) -> "dict[str, object]":
     """The settings in an INI file's ``[node]`` section, converted and checked.
 
     Raises ConfigError for a missing/unreadable file, a syntax error (with its
     line number), a missing section, an unknown key or a bad value.
     """
+    import configparser
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as f:
@@ -195,8 +219,8 @@ def read_config_file(path: str) -> Dict[str, Any]:
     others = [s for s in parser.sections() if s != SECTION]
     if others:
         raise ConfigError(f"{path}: unknown section [{others[0]}]; expected only [{SECTION}]")
-    kinds = _field_kinds()
-    out: Dict[str, Any] = {}
+    kinds = {name: spec[0] for name, spec in FIELDS.items()}
+    out: "dict[str, object]" = {}
     for key, raw in parser.items(SECTION):
         norm = key.replace("-", "_")
         if norm not in kinds:
@@ -238,9 +262,9 @@ def validate(cfg: NodeConfig) -> NodeConfig:
     return cfg
 
 
-def merge(file_values: Dict[str, Any], flag_values: Dict[str, Any]) -> NodeConfig:
+def merge(file_values: "dict[str, object]", flag_values: "dict[str, object]") -> NodeConfig:
     """Defaults, then the file, then the flags that were actually given."""
-    values: Dict[str, Any] = {}
+    values: "dict[str, object]" = {}
     values.update(file_values)
     values.update({k: v for k, v in flag_values.items() if v is not None})
     return validate(NodeConfig(**values))
@@ -248,12 +272,13 @@ def merge(file_values: Dict[str, Any], flag_values: Dict[str, Any]) -> NodeConfi
 
 def write_config_file(cfg: NodeConfig, path: str) -> None:
     """Write ``cfg`` as an INI file that :func:`read_config_file` reads back."""
+    import configparser
     parser = configparser.ConfigParser(interpolation=None)
     parser[SECTION] = {}
-    for f in fields(NodeConfig):
-        value = getattr(cfg, f.name)
+    for name in FIELDS:
+        value = getattr(cfg, name)
         if isinstance(value, bool):
             value = "yes" if value else "no"
-        parser[SECTION][f.name] = str(value)
+        parser[SECTION][name] = str(value)
     with open(path, "w", encoding="utf-8") as f:
         parser.write(f)

@@ -18,15 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional
 
 from picoos.dist import protocol as P
 from picoos.dist import wire
@@ -59,7 +56,7 @@ class Session:
         self.link = link
         self.client = client
         self.pulse = pulse
-        self.servers: Dict[int, ServerProc] = {}
+        self.servers: "dict[int, ServerProc]" = {}
         self.last_heard = time.monotonic()
         self.last_busy = time.monotonic()
         self.ended = threading.Event()
@@ -67,7 +64,7 @@ class Session:
         node.session_counter += 1
         self.dir = os.path.join(node.dest_path, f"session-{node.session_counter}-{os.getpid()}")
         os.makedirs(self.dir, exist_ok=True)
-        self._files: Dict[str, Any] = {}
+        self._files: "dict[str, object]" = {}
 
     # -- servers ---------------------------------------------------------------
 
@@ -77,7 +74,7 @@ class Session:
         self.adopt(srv)
         return srv
 
-    def start_servers(self, count: int) -> List[ServerProc]:
+    def start_servers(self, count: int) -> "list[ServerProc]":
         servers = self.node.take_servers(count)
         for srv in servers:
             self.adopt(srv)
@@ -195,7 +192,7 @@ class Session:
             self.stop_server(srv, terminate=True)
         for f in self._files.values():
             f.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        remove_tree(self.dir)
         self.link.close()
         self.node.session_ended(self)
 
@@ -212,15 +209,15 @@ class NodeDaemon:
                               f"set --secret/--secret-file or listen on 127.0.0.1")
         self.name = cfg.name or socket.gethostname()
         self.dest_path = cfg.dest_path or os.path.join(
-            tempfile.gettempdir(), f"picoos-node-{cfg.tcp_port or os.getpid()}")
+            os.environ.get("TMPDIR") or "/tmp", f"picoos-node-{cfg.tcp_port or os.getpid()}")
         os.makedirs(self.dest_path, exist_ok=True)
         self.ssl_context = (wire.server_ssl_context(cfg.certfile, cfg.keyfile, cfg.cafile)
                             if cfg.certfile else None)
-        self.resources = Resources(disk_path=self.dest_path)
-        self.session: Optional[Session] = None
+        self.resources = Resources(disk_path=self.dest_path, use_driver=False)
+        self.session: "Session | None" = None
         self.session_counter = 0
         self.sid_counter = 0
-        self.pool: List[ServerProc] = []          # pre-started servers waiting for a client
+        self.pool: "list[ServerProc]" = []          # pre-started servers waiting for a client
         self._refilled = threading.Event()         # clear while a pre-start runs
         self._refilled.set()
         self.served = 0
@@ -235,7 +232,7 @@ class NodeDaemon:
                               f"{exc.strerror}") from None
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
-        self.udp: Optional[socket.socket] = None
+        self.udp: "socket.socket | None" = None
         if cfg.udp_port:
             self.udp = self._bind_udp(cfg.udp_port)
         self.resources.sample()   # warm up (imports, first CPU sample) before clients come
@@ -245,7 +242,7 @@ class NodeDaemon:
 
     # -- server processes -------------------------------------------------------------
 
-    def spawn_servers(self, count: int) -> List[ServerProc]:
+    def spawn_servers(self, count: int) -> "list[ServerProc]":
         """Start ``count`` server processes at once and wait for their ports.
 
         Raises DistError when one exits before it listens.
@@ -277,7 +274,7 @@ class NodeDaemon:
             out.append(ServerProc(sid, proc, json.loads(line)["port"]))
         return out
 
-    def take_servers(self, count: int) -> List[ServerProc]:
+    def take_servers(self, count: int) -> "list[ServerProc]":
         """``count`` servers for a session: pre-started ones first."""
         # a pre-start under way finishes sooner than a second set started beside it
         self._refilled.wait(SERVER_START_TIMEOUT)
@@ -313,7 +310,7 @@ class NodeDaemon:
         for srv in fresh:
             Session.stop_server(srv)
 
-    def _bind_udp(self, port: int) -> Optional[socket.socket]:
+    def _bind_udp(self, port: int) -> "socket.socket | None":
         # a public node listens on every interface so that broadcasts reach it
         host = "" if self.host in ("0.0.0.0", "::") else self.host
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -344,7 +341,7 @@ class NodeDaemon:
 
     # -- info -----------------------------------------------------------------------
 
-    def info(self) -> Dict[str, Any]:
+    def info(self) -> "dict[str, object]":
         figures = self.resources.sample()
         figures.update({"name": self.name, "host": self.cfg.ext_host or self.host,
                         "port": self.port, "servers": self.cfg.server_count(),
@@ -469,9 +466,9 @@ class NodeDaemon:
         for srv in pool:
             Session.stop_server(srv)
 
-    def run(self, ready: Optional[Any] = None) -> int:
+    def run(self) -> int:
         """Serve until SIGTERM/SIGINT, ``quit`` or ``serve`` clients; return 0."""
-        def on_signal(signum: int, frame: Any) -> None:
+        def on_signal(signum: int, frame: object) -> None:
             self.stopping.set()
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
@@ -495,6 +492,48 @@ class NodeDaemon:
         return 0
 
 
+def remove_tree(path: str) -> None:
+    """``shutil.rmtree(path, ignore_errors=True)`` without importing shutil."""
+    for root, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            try:
+                os.unlink(os.path.join(root, name))
+            except OSError:
+                pass
+        for name in dirs:
+            full = os.path.join(root, name)
+            try:
+                if os.path.islink(full):
+                    os.unlink(full)
+                else:
+                    os.rmdir(full)
+            except OSError:
+                pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose < 0 else logging.INFO if verbose < 2 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
 def run_node(cfg: NodeConfig) -> int:
     """Run a node daemon with ``cfg`` until it is told to stop."""
     return NodeDaemon(cfg).run()
+
+
+def main_fd(fd: int) -> None:
+    """Entry point of the lean daemon process: settings arrive as JSON on ``fd``."""
+    with os.fdopen(fd, "rb") as f:
+        values = json.loads(f.read())
+    cfg = NodeConfig(**values)
+    setup_logging(cfg.verbose)
+    try:
+        status = run_node(cfg)
+    except ConfigError as exc:
+        sys.stderr.write(f"picoos-node: error: {exc}\n")
+        status = 2
+    sys.exit(status)

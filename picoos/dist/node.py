@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional  # the CLI process only; the daemon is exec'd
 
 from picoos.dist import config as _config
 from picoos.dist.errors import ConfigError
@@ -146,10 +146,30 @@ def load(argv: Optional[List[str]] = None) -> _config.NodeConfig:
     return cfg
 
 
-def _setup_logging(verbose: int) -> None:
-    import logging
-    level = logging.WARNING if verbose < 0 else logging.INFO if verbose < 2 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+def _exec_daemon(cfg: _config.NodeConfig) -> None:
+    """Replace this process with a lean interpreter running only the daemon.
+
+    Discussion: argparse, configparser and the site machinery stay resident
+    once imported; an idle node must fit in 15 MiB, so the parsed settings
+    are handed over through a pipe (not argv or the environment, where the
+    secret would show) to ``python -S`` running :func:`daemon.main_fd`.
+    The process id stays the same, so systemd and scripts see no change.
+    """
+    import json
+    import os
+    read_end, write_end = os.pipe()
+    data = json.dumps(cfg.as_dict()).encode()
+    if len(data) > 60000:   # the pipe must hold it all before the exec
+        raise ConfigError("settings too large to hand to the daemon process")
+    os.write(write_end, data)
+    os.close(write_end)
+    os.set_inheritable(read_end, True)
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = (f"import sys; sys.path.insert(0, {package_root!r}); "
+            f"from picoos.dist.daemon import main_fd; main_fd({read_end})")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-S", "-c", code])
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -163,8 +183,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if "--save-config" in argv or "--save_config" in argv or any(
             a.startswith(("--save-config=", "--save_config=")) for a in argv):
         return 0
-    _setup_logging(cfg.verbose)
-    from picoos.dist import daemon  # heavy part, imported only to actually run
+    import os
+    if os.name == "posix" and not os.environ.get("PICOOS_NODE_NO_EXEC"):
+        _exec_daemon(cfg)            # does not return
+    from picoos.dist import daemon  # in-process fallback (non-POSIX, debugging)
+    daemon.setup_logging(cfg.verbose)
     try:
         return daemon.run_node(cfg)
     except ConfigError as exc:

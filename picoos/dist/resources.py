@@ -8,15 +8,16 @@ importing psutil costs a node daemon about as much memory as the rest of it
 (the idle budget is 15 MiB), and the few numbers needed are one file read
 each. psutil is used where there is no ``/proc`` (macOS, BSD). Board facts
 (model, temperature, throttling) come from :mod:`picoos.drivers.board` when
-it is installed, else from the device tree and thermal zone directly.
+it is installed, else from the device tree and thermal zone directly. The
+node daemon itself reads those few files directly (``use_driver=False``):
+the driver module and what it imports cost more than 2 MiB of its budget.
+No typing import for the same reason (annotations stay strings).
 
 Every path is relative to a ``root`` so tests run against fake trees.
 """
 from __future__ import annotations
 
 import os
-import platform
-from typing import Any, Dict, Optional, Tuple
 
 
 class Resources:
@@ -26,11 +27,12 @@ class Resources:
     ``disk_path`` is the filesystem whose free space is reported.
     """
 
-    def __init__(self, root: str = "/", disk_path: str = "/"):
+    def __init__(self, root: str = "/", disk_path: str = "/", use_driver: bool = True):
         self.root = root
         self.disk_path = disk_path
-        self._last_cpu: Optional[Tuple[int, int]] = None
-        self._psutil: Any = None
+        self.use_driver = use_driver
+        self._last_cpu: "tuple[int, int] | None" = None
+        self._psutil: object = None
         if not os.path.exists(self._path("proc/meminfo")):
             try:
                 import psutil  # only where /proc is missing: see the module docstring
@@ -41,7 +43,7 @@ class Resources:
     def _path(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
-    def _read(self, rel: str) -> Optional[str]:
+    def _read(self, rel: str) -> "str | None":
         try:
             with open(self._path(rel), "rb") as f:
                 return f.read().decode("utf-8", "replace")
@@ -79,8 +81,8 @@ class Resources:
 
     # -- memory, swap, disk ---------------------------------------------------
 
-    def _meminfo(self) -> Dict[str, int]:
-        out: Dict[str, int] = {}
+    def _meminfo(self) -> "dict[str, int]":
+        out: "dict[str, int]" = {}
         for line in (self._read("proc/meminfo") or "").splitlines():
             key, _, rest = line.partition(":")
             fields = rest.split()
@@ -89,7 +91,7 @@ class Resources:
                 out[key.strip()] = int(fields[0]) * scale
         return out
 
-    def memory(self) -> Dict[str, int]:
+    def memory(self) -> "dict[str, int]":
         """``{"total", "available"}`` bytes of RAM; ``{"swap_total", "swap_free"}``."""
         if self._psutil is not None:
             vm, sw = self._psutil.virtual_memory(), self._psutil.swap_memory()
@@ -102,7 +104,7 @@ class Resources:
         return {"total": info.get("MemTotal", 0), "available": available,
                 "swap_total": info.get("SwapTotal", 0), "swap_free": info.get("SwapFree", 0)}
 
-    def disk(self) -> Dict[str, int]:
+    def disk(self) -> "dict[str, int]":
         """``{"total", "free"}`` bytes on ``disk_path`` (free for unprivileged users)."""
         try:
             st = os.statvfs(self.disk_path)
@@ -112,13 +114,15 @@ class Resources:
 
     # -- board ------------------------------------------------------------------
 
-    def board(self) -> Dict[str, Any]:
+    def board(self) -> "dict[str, object]":
         """``{"model", "temperature", "throttled", "throttled_since_boot"}``;
         None for what this machine does not expose."""
-        try:
-            from picoos.drivers import board as drv  # lazy: the driver may be absent
-        except ImportError:
-            drv = None
+        drv = None
+        if self.use_driver:
+            try:
+                from picoos.drivers import board as drv  # lazy: the driver may be absent
+            except ImportError:
+                drv = None
         if drv is not None:
             try:
                 flags = drv.throttled(self.root)
@@ -128,7 +132,7 @@ class Resources:
                         "throttled_since_boot": None if flags is None else bool(flags)}
             except Exception:  # a driver fault must not take the heartbeat down
                 pass
-        info: Dict[str, Any] = {"model": None, "temperature": None, "throttled": None,
+        info: "dict[str, object]" = {"model": None, "temperature": None, "throttled": None,
                                 "throttled_since_boot": None}
         model = self._read("proc/device-tree/model")
         if model:
@@ -146,15 +150,25 @@ class Resources:
                 pass
         return info
 
+    @staticmethod
+    def platform() -> str:
+        """``Linux-6.6.31-rpi-v8-aarch64``: what allocation filters match (the
+        ``platform`` module would cost the daemon memory for this one string)."""
+        if not hasattr(os, "uname"):
+            import platform
+            return platform.platform(terse=True)
+        u = os.uname()
+        return f"{u.sysname}-{u.release}-{u.machine}"
+
     # -- all at once -------------------------------------------------------------
 
-    def sample(self) -> Dict[str, Any]:
+    def sample(self) -> "dict[str, object]":
         """One heartbeat's worth of figures, all plain JSON-able values."""
         mem = self.memory()
         disk = self.disk()
         swap_total = mem["swap_total"]
         swap_used = (100.0 * (swap_total - mem["swap_free"]) / swap_total) if swap_total else 0.0
-        out: Dict[str, Any] = {
+        out: "dict[str, object]" = {
             "cpus": self.cpu_count(),
             "cpu_busy": self.cpu_busy(),
             "memory_total": mem["total"],
@@ -163,8 +177,8 @@ class Resources:
             "swap_used_percent": round(swap_used, 1),
             "disk_total": disk["total"],
             "disk_free": disk["free"],
-            "platform": platform.platform(terse=True),
-            "machine": platform.machine(),
+            "platform": self.platform(),
+            "machine": os.uname().machine if hasattr(os, "uname") else "",
         }
         out.update(self.board())
         return out

@@ -19,16 +19,14 @@ one reader thread per link and serialises writers with a lock.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 import pickle
 import socket
 import struct
 import threading
-from typing import Any, Optional, Tuple
 
+from picoos.dist.digest import HmacKey, compare_digest, hmac_sha256
 from picoos.dist.errors import AuthError, ProtocolError
 
 log = logging.getLogger("picoos.dist")
@@ -43,8 +41,7 @@ _HEADER = struct.Struct("!BI")
 _SEQ = struct.Struct("!Q")
 
 
-def _mac(key: bytes, *parts: bytes) -> bytes:
-    return hmac.new(key, b"".join(parts), hashlib.sha256).digest()
+_mac = hmac_sha256
 
 
 class Link:
@@ -54,10 +51,10 @@ class Link:
     ``send`` may be called from any thread; ``recv`` from one reader thread.
     """
 
-    def __init__(self, sock: socket.socket, key: bytes, role: bytes, peer: Tuple[str, int]):
+    def __init__(self, sock: socket.socket, key: bytes, role: bytes, peer: "tuple[str, int]"):
         self.sock = sock
         self.peer = peer               # (host, port) of the other end
-        self._key = key
+        self._key = HmacKey(key)
         self._out_dir = role           # b"a" (acceptor) or b"c" (connector)
         self._in_dir = b"c" if role == b"a" else b"a"
         self._out_seq = 0
@@ -65,7 +62,7 @@ class Link:
         self._wlock = threading.Lock()
         self.closed = False
 
-    def send(self, obj: Any) -> None:
+    def send(self, obj: object) -> None:
         """Pickle and send one message. Raises ConnectionError when the link is down."""
         payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         if len(payload) > MAX_FRAME:
@@ -74,7 +71,7 @@ class Link:
         with self._wlock:
             if self.closed:
                 raise ConnectionResetError(f"link to {self.peer} is closed")
-            mac = _mac(self._key, self._out_dir, _SEQ.pack(self._out_seq), payload)
+            mac = self._key.mac(self._out_dir, _SEQ.pack(self._out_seq), payload)
             self._out_seq += 1
             try:
                 self.sock.sendall(_HEADER.pack(VERSION, len(payload)) + mac + payload)
@@ -82,7 +79,7 @@ class Link:
                 self.close()
                 raise
 
-    def recv(self, timeout: Optional[float] = None) -> Any:
+    def recv(self, timeout: "float | None" = None) -> object:
         """Receive one message; raises EOFError when the peer closed the link,
         ProtocolError/AuthError for a bad frame, socket.timeout on timeout."""
         self.sock.settimeout(timeout)
@@ -95,8 +92,8 @@ class Link:
                                 f"limit of {MAX_FRAME}")
         mac = _recv_exact(self.sock, MAC)
         payload = _recv_exact(self.sock, length)
-        want = _mac(self._key, self._in_dir, _SEQ.pack(self._in_seq), payload)
-        if not hmac.compare_digest(mac, want):
+        want = self._key.mac(self._in_dir, _SEQ.pack(self._in_seq), payload)
+        if not compare_digest(mac, want):
             raise AuthError(f"frame from {self.peer} failed its HMAC check "
                             f"(forged, replayed or reordered); closing the link")
         self._in_seq += 1
@@ -124,8 +121,8 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
-def accept_link(sock: socket.socket, secret: str, peer: Tuple[str, int],
-                ssl_context: Any = None) -> Link:
+def accept_link(sock: socket.socket, secret: str, peer: "tuple[str, int]",
+                ssl_context: object = None) -> Link:
     """Run the listening side of the handshake on an accepted socket.
 
     Raises AuthError when the peer does not prove it knows ``secret``.
@@ -141,7 +138,7 @@ def accept_link(sock: socket.socket, secret: str, peer: Tuple[str, int],
     except EOFError:
         raise AuthError(f"{peer} closed the connection during the handshake") from None
     nonce_c, proof = reply[:NONCE], reply[NONCE:]
-    if not hmac.compare_digest(proof, _mac(key, b"c", nonce_a, nonce_c)):
+    if not compare_digest(proof, _mac(key, b"c", nonce_a, nonce_c)):
         raise AuthError(f"{peer} does not know the shared secret; connection refused")
     sock.sendall(_mac(key, b"a", nonce_c, nonce_a))
     sock.settimeout(None)
@@ -149,8 +146,8 @@ def accept_link(sock: socket.socket, secret: str, peer: Tuple[str, int],
     return Link(sock, _mac(key, b"k", nonce_a, nonce_c), b"a", peer)
 
 
-def connect_link(addr: Tuple[str, int], secret: str, timeout: float = HANDSHAKE_TIMEOUT,
-                 ssl_context: Any = None) -> Link:
+def connect_link(addr: "tuple[str, int]", secret: str, timeout: float = HANDSHAKE_TIMEOUT,
+                 ssl_context: object = None) -> Link:
     """Connect to ``addr`` and run the connecting side of the handshake.
 
     Raises OSError (ConnectionRefusedError, socket.timeout) when the peer is
@@ -174,7 +171,7 @@ def connect_link(addr: Tuple[str, int], secret: str, timeout: float = HANDSHAKE_
             proof = _recv_exact(sock, MAC)
         except (EOFError, ConnectionResetError):
             raise AuthError(f"{addr[0]}:{addr[1]} rejected the shared secret") from None
-        if not hmac.compare_digest(proof, _mac(key, b"a", nonce_c, nonce_a)):
+        if not compare_digest(proof, _mac(key, b"a", nonce_c, nonce_a)):
             raise AuthError(f"{addr[0]}:{addr[1]} does not know the shared secret")
     except BaseException:
         sock.close()
@@ -192,7 +189,7 @@ def _tune(sock: socket.socket) -> None:
         pass
 
 
-def server_ssl_context(certfile: str, keyfile: str, cafile: str = "") -> Any:
+def server_ssl_context(certfile: str, keyfile: str, cafile: str = "") -> object:
     """An SSLContext for the listening side (client certificates when cafile)."""
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -203,7 +200,7 @@ def server_ssl_context(certfile: str, keyfile: str, cafile: str = "") -> Any:
     return ctx
 
 
-def client_ssl_context(cafile: str = "", certfile: str = "", keyfile: str = "") -> Any:
+def client_ssl_context(cafile: str = "", certfile: str = "", keyfile: str = "") -> object:
     """An SSLContext for the connecting side.
 
     Without ``cafile`` the node's certificate is not verified: the HMAC

@@ -353,3 +353,15 @@ def _wait_for(cond, timeout=WAIT):
             return False
         event.wait(0.02)   # polling a condition, not sleeping for a result
     return True
+
+
+def test_idle_daemon_is_a_lean_process(start_node):
+    # the daemon runs in a fresh `python -S` without the CLI's parsers and
+    # without OpenSSL: what keeps an idle node inside its memory budget
+    node = start_node("-c", "1", "--no-prestart")
+    with open(f"/proc/{node.proc.pid}/cmdline", "rb") as f:
+        argv = f.read().split(b"\0")
+    assert b"-S" in argv and any(b"main_fd" in a for a in argv)
+    with open(f"/proc/{node.proc.pid}/maps") as f:
+        maps = f.read()
+    assert "libcrypto" not in maps and "libssl" not in maps

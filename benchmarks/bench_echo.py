@@ -36,30 +36,36 @@ def measure(binary: str, server: Server, conns: int, warmup: float, seconds: flo
     gen = LoadGen(binary, ["echo", "127.0.0.1", server.port, conns, warmup, seconds, msgsize],
                   cpu=cpu)
     ramp = gen.expect("MEASURE")
-    cpu0 = server.cpu_seconds()
+    user0, sys0 = server.cpu_times()
     result = parse_result(gen.expect("RESULT"))
-    cpu1 = server.cpu_seconds()
+    user1, sys1 = server.cpu_times()
+    cpu0, cpu1 = user0 + sys0, user1 + sys1
     gen.finish()
     server.check_alive()
     # seconds until every connection had been accepted and answered once
     result["ramp_s"] = float(ramp.split("ramp_s=")[1]) if "ramp_s=" in ramp else 0.0
-    result["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / result["requests"] if result["requests"] else 0.0
+    n = result["requests"] or float("inf")
+    result["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / n
+    # user time is the framework's own work, system time mostly the socket
+    # syscalls every server makes alike
+    result["user_us_per_req"] = (user1 - user0) * 1e6 / n
+    result["sys_us_per_req"] = (sys1 - sys0) * 1e6 / n
     return result
 
 
 def table(rows: List[Tuple[str, int, Dict[str, float]]], base: str) -> str:
     ref = {c: r for n, c, r in rows if n == base}
-    out = ["| server | C | req/s | p99 latency (us) | server CPU/req (us) | req/s vs %s | CPU/req vs %s | errors |"
-           % (base, base),
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| server | C | req/s | p99 latency (us) | server CPU/req (us) | of which user (us) "
+           "| req/s vs %s | CPU/req vs %s | errors |" % (base, base),
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, c, r in rows:
         b = ref.get(c)
         rps_ratio = "%.2fx" % (r["rps"] / b["rps"]) if b and b["rps"] else "-"
         cpu_ratio = ("%.2fx" % (r["cpu_us_per_req"] / b["cpu_us_per_req"])
                      if b and b["cpu_us_per_req"] else "-")
-        out.append("| %s | %d | %s | %.0f | %.2f | %s | %s | %d |" % (
+        out.append("| %s | %d | %s | %.0f | %.2f | %.2f | %s | %s | %d |" % (
             name, c, format(int(r["rps"]), ","), r["p99_us"], r["cpu_us_per_req"],
-            rps_ratio, cpu_ratio, r["errors"]))
+            r["user_us_per_req"], rps_ratio, cpu_ratio, r["errors"]))
     return "\n".join(out)
 
 
@@ -112,10 +118,11 @@ def main(argv=None) -> int:
                 rows.append((name, c, r))
                 report.records.append({"framework": name, "params": {"conns": c},
                                        "result": r})
-                print("%-16s C=%-5d %9s req/s  p99 %7.0f us  server CPU %6.2f us/req  errors %d"
-                      "  (all connections served after %.2f s)"
+                print("%-16s C=%-5d %9s req/s  p99 %7.0f us  server CPU %6.2f us/req "
+                      "(user %.2f + sys %.2f)  errors %d  (all connections served after %.2f s)"
                       % (name, c, format(int(r["rps"]), ","), r["p99_us"],
-                         r["cpu_us_per_req"], r["errors"], r["ramp_s"]), flush=True)
+                         r["cpu_us_per_req"], r["user_us_per_req"], r["sys_us_per_req"],
+                         r["errors"], r["ramp_s"]), flush=True)
         except BenchError as exc:
             print("%s: failed: %s" % (name, exc), flush=True)
             failed.append(name)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -127,12 +127,16 @@ class Server:
             self.proc.wait(10)
             raise BenchError(f"server {name} did not start: {self.proc.stderr.read()[-2000:]}")
 
-    def cpu_seconds(self) -> float:
-        """utime + stime of the server process, from /proc/<pid>/stat."""
+    def cpu_times(self) -> Tuple[float, float]:
+        """(utime, stime) of the server process in seconds, from /proc/<pid>/stat."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         # after the ")" closing comm, utime and stime are fields 12 and 13 (0-based 11, 12)
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the server process."""
+        return sum(self.cpu_times())
 
     def rss_bytes(self) -> int:
         with open(f"/proc/{self.proc.pid}/statm") as f:

@@ -53,7 +53,25 @@ class _Acquire(Trap):
         elif self.timeout == 0:
             kernel._ready_with(task, False)
         else:
-            lock._waiters.park(kernel, task, self.timeout, False)
+            return _wait_for(lock, task, self.timeout)
+
+
+def _wait_for(lock, task, timeout):
+    """Wait (as a sub-call of `task`) until `lock` is handed over.
+
+    Discussion: a release hands the lock (or permit) straight to the oldest
+    waiter.  If that waiter is terminated or thrown into before it runs, the
+    exception arrives here, where the waiter never learns it got the lock:
+    pass it on, or every later waiter would wait for ever.
+    """
+    try:
+        got = yield _Park(lock._waiters, timeout, False)
+    except BaseException:
+        lock._abandon(task)
+        raise
+    if got:
+        lock._taken(task)
+    return got
 
 
 class _AsyncWith:
@@ -103,6 +121,13 @@ class Lock(_AsyncWith):
     def locked(self) -> bool:
         return self._owner is not None
 
+    def _abandon(self, task):
+        if self._owner is task:
+            self._owner = self._waiters.wake_first(True)
+
+    def _taken(self, task):
+        pass
+
 
 class RLock(_AsyncWith):
     """A lock the holding task may take again; released when every acquire
@@ -146,6 +171,13 @@ class RLock(_AsyncWith):
 
     def locked(self) -> bool:
         return self._owner is not None
+
+    def _abandon(self, task):
+        if self._owner is task:
+            self._hand_over()
+
+    def _taken(self, task):
+        pass
 
 
 class Condition(RLock):
@@ -240,13 +272,14 @@ class Event:
 class Semaphore(_AsyncWith):
     """A counter of permits; `acquire` waits while it is zero."""
 
-    __slots__ = ("_value", "_waiters")
+    __slots__ = ("_value", "_waiters", "_handed")
 
     def __init__(self, value=1):
         if not isinstance(value, int) or value < 0:
             raise InvalidArgument("Semaphore value must be an int >= 0, got %r" % (value,))
         self._value = value
         self._waiters = WaitQueue()
+        self._handed = None     # tasks given a permit that have not run yet
 
     def acquire(self, blocking=True, timeout=None):
         """Trap: take a permit; gives True, or False when not `blocking` or
@@ -261,8 +294,22 @@ class Semaphore(_AsyncWith):
 
     def release(self):
         """Give a permit back; the oldest waiter gets it directly."""
-        if self._waiters.wake_first(True) is None:
+        task = self._waiters.wake_first(True)
+        if task is None:
             self._value += 1
+        else:
+            if self._handed is None:
+                self._handed = set()
+            self._handed.add(task)
+
+    def _abandon(self, task):
+        if self._handed and task in self._handed:
+            self._handed.discard(task)
+            self.release()
+
+    def _taken(self, task):
+        if self._handed:
+            self._handed.discard(task)
 
     @property
     def value(self) -> int:

@@ -367,3 +367,70 @@ def test_async_with_releases_on_exception(kernel):
         return lock.locked()
 
     assert kernel.run(main) is False
+
+
+# -- a waiter ended after the lock was handed to it, before it ran --------------
+
+@pytest.mark.parametrize("how", ["terminate", "throw"])
+@pytest.mark.parametrize("cls", [Lock, RLock, Semaphore])
+def test_handed_over_lock_is_passed_on_when_waiter_dies(kernel, cls, how):
+    lock = cls()
+    order = []
+
+    def doomed(task=None):
+        try:
+            yield lock.acquire()
+            order.append("doomed got it")          # never: ended before it ran
+        except KeyError:
+            order.append("doomed caught KeyError")
+
+    def next_in_line(task=None):
+        ok = yield lock.acquire(timeout=5)
+        order.append(("next", ok, _now()))
+        if ok:
+            lock.release()
+
+    def main(task=None):
+        yield lock.acquire()
+        d = Task(doomed)
+        n = Task(next_in_line)
+        yield task.sleep(1)
+        lock.release()                 # handed to `doomed`, which has not run
+        if how == "terminate":
+            d.terminate()
+        else:
+            d.throw(KeyError("k"))
+        yield n.finish()
+        yield d.finish()
+        return lock.locked() if cls is not Semaphore else lock.value
+
+    expected_end = False if cls is not Semaphore else 1
+    assert kernel.run(main) == expected_end
+    caught = ["doomed caught KeyError"] if how == "throw" else []
+    assert order == caught + [("next", True, 1.0)]
+
+
+def test_condition_reacquire_passed_on_when_waiter_dies(kernel):
+    cond = Condition()
+    order = []
+
+    def waiter(tag, task=None):
+        yield cond.acquire()
+        yield cond.wait()
+        order.append((tag, "relocked", _now()))
+        cond.release()
+
+    def main(task=None):
+        a = Task(waiter, "a")
+        b = Task(waiter, "b")
+        yield wait_all_tasks_blocked()
+        yield cond.acquire()
+        cond.notify_all()
+        yield task.sleep(1)
+        cond.release()                 # the lock goes to `a`, not yet run
+        a.terminate()
+        yield b.finish()
+        return cond.locked()
+
+    assert kernel.run(main) is False
+    assert order == [("b", "relocked", 1.0)]

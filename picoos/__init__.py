@@ -36,6 +36,7 @@ _NAMES = {
     "AsyncSocket": "picoos.drivers.asyncsocket",
     "AsyncFile": "picoos.drivers.asyncfile",
     "AsyncPipe": "picoos.drivers.asyncfile",
+    "AsyncSerial": "picoos.drivers.serial",
 }
 
 __all__ = sorted(_NAMES) + ["logger", "Logger", "serialize", "deserialize"]

@@ -58,6 +58,7 @@ from typing import Any, Optional, Tuple, Union
 from picoos.drivers import tls
 from picoos.drivers.errors import DriverError, InvalidArgumentError, InvalidTypeError
 from picoos.kernel.io import fd_closed, wait_readable, wait_writable
+from picoos.kernel.threadpool import run_in_thread
 from picoos.kernel.traps import Value, coro
 
 __all__ = ["AsyncSocket", "SocketTimeout", "MessageTooLarge"]
@@ -597,10 +598,14 @@ class AsyncSocket:
     def connect(self, address: Any):
         """Connect to `address`; for TLS the handshake is done too.
 
-        Raises the socket's error (`ConnectionRefusedError`, ...) in the
-        task, or `SocketTimeout`.
+        A host name (not a numeric address) is looked up in the kernel's
+        thread pool, so the DNS query does not stall other tasks. Raises the
+        socket's error (`ConnectionRefusedError`, `socket.gaierror`, ...) in
+        the task, or `SocketTimeout`.
         """
         tls_wanted = self._ctx is not None or self._certfile is not None
+        if not self._blocking and _needs_lookup(self._sock.family, address):
+            return self._connect_by_name(address, tls_wanted)
         if self._blocking:
             self._sock.connect(address)
             if tls_wanted:
@@ -634,6 +639,19 @@ class AsyncSocket:
             yield self._handshake()
         return None
 
+    @coro
+    def _connect_by_name(self, address, tls_wanted):
+        host, port = address[0], address[1]
+        infos = yield run_in_thread(socket.getaddrinfo, host, port, self._sock.family,
+                                    self._sock.type)
+        if not infos:
+            raise socket.gaierror("no address found for %r" % (host,))
+        sockaddr = infos[0][4]
+        if self._hostname is None and tls_wanted:
+            # verify the certificate against the name asked for, not the IP
+            self._hostname = host
+        return (yield self.connect(sockaddr))
+
     def _client_ctx(self) -> ssl.SSLContext:
         if self._ctx is None:
             # pycos's client trusted the certificate file it was given as its
@@ -662,6 +680,20 @@ class AsyncSocket:
         if source_address is not None:
             self._sock.bind(source_address)
         return self.connect(host_port)
+
+
+def _needs_lookup(family: int, address: Any) -> bool:
+    """True if `address` names a host that must be resolved (not numeric)."""
+    if family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return False
+    host = address[0]
+    if not isinstance(host, str) or not host:
+        return False
+    try:
+        socket.inet_pton(family, host.split("%", 1)[0])
+        return False
+    except OSError:
+        return True
 
 
 def _pending(sock: socket.socket) -> int:

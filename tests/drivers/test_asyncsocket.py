@@ -330,6 +330,22 @@ def test_create_connection(run_io):
     assert run_io(main) == b"hi"
 
 
+def test_connect_by_host_name_resolves_in_a_thread(run_io):
+    # "localhost" comes from /etc/hosts: no network needed
+    def main():
+        lsock = listener()
+        server = Task(echo_server, lsock)
+        sock = AsyncSocket(socket.socket())
+        yield sock.connect(("localhost", lsock.getsockname()[1]))
+        yield sock.sendall(b"by name")
+        reply = yield sock.recvall(7)
+        sock.close()
+        yield server.finish()
+        return reply
+
+    assert run_io(main) == b"by name"
+
+
 def test_connect_refused_raises_in_the_task(run_io):
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))

@@ -106,7 +106,7 @@ def _pycos(params: Dict[str, Any]) -> Dict[str, Any]:
                              "--cpus", "2", "--daemon", "--clean"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        return _settle(node.pid, 3)    # dispycosnode: one process per CPU plus one for setup
+        return _settle(node.pid, 0)    # dispycosnode starts its servers only for a client
     finally:
         node.terminate()
         try:

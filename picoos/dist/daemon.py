@@ -235,7 +235,6 @@ class NodeDaemon:
         self.udp: "socket.socket | None" = None
         if cfg.udp_port:
             self.udp = self._bind_udp(cfg.udp_port)
-        self.resources.sample()   # warm up (imports, first CPU sample) before clients come
         self._window = [parse_hhmm(cfg.service_start, "service_start"),
                         parse_hhmm(cfg.service_stop, "service_stop"),
                         parse_hhmm(cfg.service_end, "service_end")]
@@ -472,9 +471,11 @@ class NodeDaemon:
             self.stopping.set()
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # servers first: their start-up is the longest wait for the first client
+        threading.Thread(target=self.refill_pool, daemon=True, name="prestart").start()
+        self.resources.sample()   # warm up (first CPU sample) before clients come
         threading.Thread(target=self.accept_loop, daemon=True, name="accept").start()
         threading.Thread(target=self.pulse_loop, daemon=True, name="pulse").start()
-        threading.Thread(target=self.refill_pool, daemon=True, name="prestart").start()
         if self.udp is not None:
             from picoos.dist.discovery import DiscoveryCodec, serve_discovery
             threading.Thread(target=serve_discovery, daemon=True, name="discovery",

@@ -365,3 +365,42 @@ def test_idle_daemon_is_a_lean_process(start_node):
     with open(f"/proc/{node.proc.pid}/maps") as f:
         maps = f.read()
     assert "libcrypto" not in maps and "libssl" not in maps
+
+
+def test_suspend_resume_and_restart(start_node):
+    a, b = start_node("-c", "1"), start_node("-c", "1")
+    statusq = queue.Queue()
+    client = client_for([a, b], status_task=statusq)
+    client.schedule(timeout=WAIT)
+    assert client.wait_servers(2, WAIT)
+    client.suspend_node(a.addr)
+    jobs = [client.run(jobfuncs.square, i) for i in range(40)]
+    assert [j.result(WAIT) for j in jobs] == [i * i for i in range(40)]
+    assert {j.node_name for j in jobs} == {"node1"}          # only the running node
+    client.resume_node(a.addr)
+    jobs = [client.run(jobfuncs.slow_square, i, 0.01) for i in range(40)]
+    assert [j.result(WAIT) for j in jobs] == [i * i for i in range(40)]
+    assert {j.node_name for j in jobs} == {"node0", "node1"}
+    old = [s for s in client.servers() if s.startswith("127.0.0.1") and
+           client._server(s).node.key == b.addr][0]
+    client.restart_server(old)
+    assert _wait_for(lambda: old not in client.servers() and len(client.servers()) == 2)
+    assert client.run_at(b.addr, jobfuncs.square, 5).result(WAIT) == 25
+    seen = [m.status for m in statuses(statusq)]
+    for status in (Scheduler.NodeSuspended, Scheduler.NodeResumed, Scheduler.ServerClosed):
+        assert status in seen, STATUS_NAMES[status]
+    assert seen.count(Scheduler.ServerInitialized) == 3
+    with pytest.raises(ValueError, match="unknown node"):
+        client.suspend_node("10.9.9.9:1")
+    client.close(timeout=WAIT)
+
+
+def test_run_async_jobs_run_beside_cpu_jobs(start_node):
+    node = start_node("-c", "1")
+    client = client_for([node], [jobfuncs.sleeper, jobfuncs.square])
+    client.schedule(timeout=WAIT)
+    blocker = client.run(jobfuncs.sleeper, 30)
+    io_job = client.run_async(jobfuncs.square, 11)
+    assert io_job.result(WAIT) == 121 and not blocker.done()
+    client.close(terminate=True, timeout=WAIT)
+    assert blocker.state in ("terminated", "abandoned")

@@ -274,6 +274,9 @@ class Chroot:
         # tree (even a careless rmtree) can remove the host's device nodes
         self._bind("/dev", "/dev", readonly=True)
         self._bind("/dev/pts", "/dev/pts", readonly=True)
+        # POSIX shared memory (multiprocessing, ansible) gets its own tmpfs
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777,nosuid,nodev", "tmpfs",
+                        str(self.root / "dev/shm")], check=True)
         for folder in pip_local_folders():
             self._bind(folder, folder, readonly=True)
 

@@ -120,7 +120,9 @@ def test_node_runs_from_the_installed_config_as_the_service_user(installed, arch
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = ["chroot", str(chroot.root), "runuser", "-u", "picoos", "--",
+    # setpriv changes user and execs, as systemd does (runuser would stay in
+    # between and answer SIGTERM itself)
+    cmd = ["chroot", str(chroot.root), "setpriv", "--reuid=picoos", "--regid=picoos", "--init-groups",
            "/opt/picoos/venv/bin/picoos-node", "--config", "/etc/picoos/node.conf", "--daemon",
            "--host", "127.0.0.1", "--tcp-port", str(port), "--udp-port", "0", "--cpus", "1"]
     with timed(f"{arch}: node up on loopback"):

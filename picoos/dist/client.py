@@ -51,6 +51,12 @@ class Client:
     filters (one without ``*`` is also dialled). ``status_task``: a picoos
     Task, a queue or a callable that receives ``DispycosStatus`` messages.
     ``retry``: default for jobs (rerun elsewhere when their node is lost).
+    ``zombie_period``: seconds without jobs after which nodes close this
+    client (the node's own limit applies too; the stricter one wins).
+    ``tls``: wrap every link in TLS (on by default when ``cafile`` or
+    ``certfile`` is given; nodes then need ``--certfile``/``--keyfile``).
+    ``discover``: find nodes by signed UDP broadcast on ``udp_port``
+    (default: when no node address is given).
     """
 
     def __init__(self, components: Iterable[Any] = (), nodes: Iterable[Any] = (),
@@ -61,11 +67,15 @@ class Client:
                  dest_path: Optional[str] = None, retry: bool = False, max_tries: int = 3,
                  prefetch: int = 2, name: Optional[str] = None,
                  connect_timeout: float = 5.0, node_port: int = DEFAULT_TCP_PORT,
-                 discover: Optional[bool] = None, udp_port: int = DEFAULT_UDP_PORT):
+                 discover: Optional[bool] = None, udp_port: int = DEFAULT_UDP_PORT,
+                 tls: Optional[bool] = None):
         if pulse_interval <= 0:
             raise ValueError(f"pulse_interval = {pulse_interval!r}; expected seconds > 0")
+        if zombie_period is not None and zombie_period < 0:
+            raise ValueError(f"zombie_period = {zombie_period!r}; expected seconds >= 0")
         if zombie_period:
             pulse_interval = min(pulse_interval, zombie_period / 3.0)
+        self.zombie_period = float(zombie_period or 0.0)
         if prefetch < 1 or max_tries < 1:
             raise ValueError(f"prefetch = {prefetch}, max_tries = {max_tries}; expected >= 1")
         self.computation = Computation(components)
@@ -76,8 +86,9 @@ class Client:
         self.status_task = status_task
         self.pulse_interval = float(pulse_interval)
         self.secret = secret
-        self.ssl_context = (wire.client_ssl_context(cafile, certfile, keyfile)
-                            if (cafile or certfile) else None)
+        if tls is None:
+            tls = bool(cafile or certfile)
+        self.ssl_context = wire.client_ssl_context(cafile, certfile, keyfile) if tls else None
         self.dest_path = dest_path or tempfile.mkdtemp(prefix="picoos-client-")
         os.makedirs(self.dest_path, exist_ok=True)
         self.retry, self.max_tries, self.prefetch = retry, max_tries, prefetch
@@ -438,6 +449,12 @@ class Client:
         self._errors[node.key] = reason
         deliver(self.status_task, DispycosStatus(
             Scheduler.NodeClosed if closing else Scheduler.NodeDisconnected, node.info()))
+
+    def forget_node(self, node: NodeLink) -> None:
+        """Stop dialling ``node`` (it closed us for good, e.g. zombie period)."""
+        target = (node.addr, node.port)
+        if target in self.targets:
+            self.targets.remove(target)
 
     def node_discovered(self, node: NodeLink) -> None:
         with self._lock:

@@ -59,6 +59,7 @@ class Session:
         self.servers: "dict[int, ServerProc]" = {}
         self.last_heard = time.monotonic()
         self.last_busy = time.monotonic()
+        self.zombie = 0.0
         self.ended = threading.Event()
         self.lock = threading.Lock()
         node.session_counter += 1
@@ -176,14 +177,17 @@ class Session:
                 f.close()
             self.send((P.FILE_DONE, name, error))
 
-    def end(self, reason: str, tell: bool = True) -> None:
-        """Stop the servers, remove the directory, drop the link (idempotent)."""
+    def end(self, reason: str, tell: bool = True, final: bool = False) -> None:
+        """Stop the servers, remove the directory, drop the link (idempotent).
+
+        ``final``: the client should not come back (zombie); otherwise it may
+        dial again (the node restarts, the service window opens again)."""
         if self.ended.is_set():
             return
         self.ended.set()
         log.info("session with %s ends: %s", self.client, reason)
         if tell:
-            self.send((P.CLOSING, reason))
+            self.send((P.CLOSING, reason, final))
         with self.lock:
             servers = list(self.servers.values())
         for srv in servers:
@@ -327,7 +331,9 @@ class NodeDaemon:
     def in_service(self, state: str = "start") -> bool:
         """Whether now is inside the window for ``state`` (start/stop/end)."""
         start, stop, end = self._window
-        limit = {"start": stop if stop is not None else end, "stop": stop, "end": end}[state]
+        # accepting clients and accepting jobs both end at the stop time (or
+        # at the end time when there is no stop time); running jobs at the end
+        limit = end if state == "end" or stop is None else stop
         if start is None and limit is None:
             return True
         tm = time.localtime()
@@ -373,7 +379,7 @@ class NodeDaemon:
         if msg[0] != P.ATTACH:
             link.close()
             return
-        _, client, pulse = msg
+        _, client, pulse, zombie = msg
         with self.lock:
             busy = self.session is not None and not self.session.ended.is_set()
             if busy:
@@ -383,6 +389,9 @@ class NodeDaemon:
             else:
                 session = self.session = Session(self, link, client,
                                                  pulse or self.cfg.pulse_interval)
+                # the stricter of the node's and the client's zombie periods
+                limits = [z for z in (self.cfg.zombie_period, zombie) if z]
+                session.zombie = min(limits) if limits else 0.0
         if busy:
             link.send((P.BUSY, reason))
             link.close()
@@ -414,9 +423,9 @@ class NodeDaemon:
             if now - session.last_heard > 3 * session.pulse:
                 session.end("client silent for 3 heartbeats", tell=False)
                 continue
-            zombie = self.cfg.zombie_period
+            zombie = session.zombie
             if zombie and now - session.last_busy > zombie:
-                session.end(f"client idle for more than {zombie:g}s (zombie period)")
+                session.end(f"client idle for more than {zombie:g}s (zombie period)", final=True)
                 continue
             if not self.in_service("end"):
                 session.end("service window ended")

@@ -167,7 +167,7 @@ class NodeLink:
         self.link = wire.connect_link((self.addr, self.port), client.secret,
                                       timeout=client.connect_timeout,
                                       ssl_context=client.ssl_context)
-        self.link.send((P.ATTACH, client.name, client.pulse_interval))
+        self.link.send((P.ATTACH, client.name, client.pulse_interval, client.zombie_period))
         reply = self.link.recv(timeout=wire.HANDSHAKE_TIMEOUT)
         if reply[0] == P.BUSY:
             self.link.close()
@@ -241,6 +241,8 @@ class NodeLink:
             elif kind == P.FILE_DONE:
                 client.file_done(self.key, msg[1], msg[2])
             elif kind == P.CLOSING:
+                if msg[2]:
+                    client.forget_node(self)
                 client.node_lost(self, f"node closing: {msg[1]}")
                 return
 

@@ -6,7 +6,7 @@ names below. Keeping them here makes the protocol readable as a list and
 stops a typo from becoming a silent no-op on the other side.
 
 client -> node
-    ATTACH (client_name, pulse_interval)     take the node for this client
+    ATTACH (client_name, pulse, zombie)      take the node for this client
     INFO ()                                  ask for the node's figures only
     START (count,)                           start server processes
     FILE (name, data, last)                  a file for the session directory
@@ -20,7 +20,7 @@ node -> client
     PULSE (resources,)                       heartbeat with the node's figures
     FILE_DONE (name, error)
     SERVICE (state,)                         "stop": no new jobs, "end": closing
-    CLOSING (reason,)                        the node ends the session
+    CLOSING (reason, final)                  the node ends the session (final: do not redial)
 client -> server
     INIT (components,) / SETUP (tag, fn, args, kwargs)
     RUN (job_id, fn, args, kwargs, io) / TERMINATE (job_id,)

@@ -7,14 +7,17 @@ side effects cannot disturb another's figure. That parent/worker dance, the
 table printing, the machine header and the JSON hand-off to ``run.py`` are the
 same for every script, so they live here once.
 
-How a benchmark script uses it::
+How a benchmark script uses it (bench_spawn.py is a complete example)::
 
     from _common import Bench
-    bench = Bench("spawn", __doc__, frameworks=("picoos", "pycos", "asyncio", "uvloop"))
-    bench.worker(picoos=spawn_picoos, pycos=spawn_pycos, ...)   # worker mode: never returns
-    args = bench.parse_args()
-    res = bench.run_worker("picoos", {"n": 100000})   # fresh subprocess
-    bench.table([...]); bench.finish(results)
+    bench = Bench("spawn", __doc__, ("picoos", "pycos", "asyncio", "uvloop"))
+    bench.worker(picoos=work_picoos, pycos=work_pycos, ...)  # in a worker: never returns
+    args = bench.parse_args()                   # --quick, --frameworks, --profile, ...
+    runs = bench.run_rounds({"n": 100000}, 3)   # fresh processes, interleaved
+    bench.table(headers, rows)
+    bench.figure("label", {"picoos": "...", ...})   # a row of run.py's README table
+    bench.check("picoos >= 3x pycos", ok, "(3.4x)")  # a goal verdict
+    sys.exit(bench.finish(summary_lines))
 
 Worker protocol: the parent runs ``python <script> --worker FRAMEWORK
 --params JSON``; the worker calls the function registered for FRAMEWORK with
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -56,8 +60,13 @@ _profiler: Any = None
 ALL_FRAMEWORKS = ("picoos", "pycos", "asyncio", "uvloop")
 
 
-class BenchError(Exception):
-    """A benchmark was called wrongly (bad argument, unknown framework)."""
+class BenchError(ValueError):
+    """A benchmark was called wrongly (bad argument, unknown framework).
+
+    Not a picoos.PicoosError on purpose: the parent side of a benchmark never
+    imports picoos, so that a broken picoos shows up as an error row in the
+    table instead of stopping the run.
+    """
 
 
 # --------------------------------------------------------------- measuring
@@ -83,8 +92,9 @@ def percentile(sorted_values: Sequence[float], pct: float) -> float:
         raise BenchError("percentile of an empty sample; expected at least one value")
     if not 0 <= pct <= 100:
         raise BenchError("percentile %r out of range; expected 0..100" % (pct,))
-    k = max(0, min(len(sorted_values) - 1, int(round(pct / 100.0 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
+    # nearest rank: the smallest value with at least pct% of the sample <= it
+    k = math.ceil(pct / 100.0 * len(sorted_values)) - 1
+    return sorted_values[max(0, min(len(sorted_values) - 1, k))]
 
 
 def median(values: Iterable[float]) -> float:
@@ -173,9 +183,10 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]],
     cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
     widths = [0] * len(headers)
     for r in cells:
-        if len(r) == len(headers):
-            for i, c in enumerate(r):
-                widths[i] = max(widths[i], len(c))
+        # a short row's last cell runs on, so it does not widen its column
+        sized = r if len(r) == len(headers) else r[:-1]
+        for i, c in enumerate(sized):
+            widths[i] = max(widths[i], len(c))
     out = []
     for n, r in enumerate(cells):
         parts = []

@@ -45,9 +45,10 @@ class FakeClock:
         return self._now
 
     def advance(self, seconds):
-        """Move time forward by `seconds` (>= 0).  Timers now due fire the
-        next time the kernel looks, which is at once when called from a
-        task."""
+        """Move time forward by `seconds` (>= 0).  Timers now due fire when
+        the kernel next looks at its timers: once the ready queue is empty
+        (or every 64 steps while tasks keep it busy); `yield
+        wait_all_tasks_blocked()` after `advance` is a sure point."""
         if seconds < 0:
             raise InvalidArgument("FakeClock.advance: cannot go back in time (%r)" % (seconds,))
         self._now += seconds

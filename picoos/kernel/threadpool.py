@@ -11,7 +11,7 @@ import os
 import threading
 from collections import deque
 
-from . import context
+from .errors import KernelClosed
 from .task import WAITING
 from .traps import Trap
 
@@ -74,7 +74,8 @@ class AsyncThreadPool:
     def _submit(self, kernel, task, call):
         with self._cond:
             if self._stopping:
-                kernel._ready_exc(task, RuntimeError("thread pool has been terminated"))
+                kernel._ready_exc(task, KernelClosed("thread pool has been terminated; "
+                                                      "make a new AsyncThreadPool"))
                 return
             self._jobs.append((kernel, task, call))
             self._pending += 1

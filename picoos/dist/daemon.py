@@ -222,6 +222,7 @@ class NodeDaemon:
         self.session_counter = 0
         self.sid_counter = 0
         self.pool: "list[ServerProc]" = []          # pre-started servers waiting for a client
+        self._attached = threading.Event()         # set when a client attaches
         self._refilled = threading.Event()         # clear while a pre-start runs
         self._refilled.set()
         self.served = 0
@@ -397,6 +398,7 @@ class NodeDaemon:
             link.close()
             return
         log.info("client %s attached from %s", client, addr[0])
+        self._attached.set()
         link.send((P.ATTACHED, self.info()))
         while not session.ended.is_set():
             try:
@@ -413,8 +415,13 @@ class NodeDaemon:
     def pulse_loop(self) -> None:
         while not self.stopping.is_set():
             session = self.session
-            period = session.pulse if session is not None else self.cfg.pulse_interval
-            if self.stopping.wait(min(period, 1.0) if session is None else period):
+            if session is None or session.ended.is_set():
+                # idle: wake at once when a client attaches, so its first
+                # heartbeat is not late
+                self._attached.wait(1.0)
+                self._attached.clear()
+                continue
+            if self.stopping.wait(session.pulse):
                 return
             session = self.session
             if session is None or session.ended.is_set():

@@ -35,6 +35,7 @@ log = logging.getLogger("picoos.net")
 
 CONNECTING, ONLINE, CLOSED = "connecting", "online", "closed"
 _RECV = 256 * 1024
+_BATCH = 128        # messages per write at most
 
 
 class Peer:
@@ -178,8 +179,12 @@ def peer_sender(kernel, peer: Peer, task=None):
                     break
                 if not queue and not peer.closing:
                     link.send_ping()
-            while queue:
+            # batch what is queued into one write, but not without bound:
+            # a burst of sends must not become one huge buffer
+            n = 0
+            while queue and n < _BATCH:
                 msg = queue.popleft()
+                n += 1
                 try:
                     link.send_message(msg)
                 except Exception as exc:    # noqa: BLE001 - an unpicklable user message
@@ -196,6 +201,9 @@ def peer_sender(kernel, peer: Peer, task=None):
             kernel._peer_lost(peer, "closed by us")
     except (OSError, NetError) as exc:
         kernel._peer_lost(peer, "send failed: %s" % exc)
+    except Exception as exc:    # noqa: BLE001
+        log.exception("sender to %s failed", peer.location)
+        kernel._peer_lost(peer, "internal error: %r" % (exc,))
     finally:
         sock.close()
 
@@ -275,6 +283,10 @@ def link_reader(kernel, sock, link: Link, peer: Optional[Peer], inbound: bool, t
             kernel._peer_lost(peer, "%s: %s" % (type(exc).__name__, exc))
         elif not isinstance(exc, AuthError):
             log.warning("connection from %s dropped: %s", remote, exc)
+    except Exception as exc:    # noqa: BLE001 - a bug here must not leave a half-dead peer
+        log.exception("reader of link with %s failed", peer.location if peer else remote)
+        if peer is not None:
+            kernel._peer_lost(peer, "internal error: %r" % (exc,))
     finally:
         sock.close()
 
@@ -290,7 +302,9 @@ def accept_loop(kernel, listener: AsyncSocket, task=None):
         except OSError as exc:
             if kernel._closing:
                 return
+            # e.g. EMFILE: do not spin; connections wait in the backlog
             log.warning("accept failed: %s", exc)
+            yield task.sleep(0.1)
             continue
         try:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

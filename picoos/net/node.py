@@ -213,8 +213,10 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
     # -- services ----------------------------------------------------------
 
     def _spawn_daemon(self, fn, *args):
-        """Start a daemon task from the kernel thread."""
+        """Start a daemon task (from the kernel thread): network work never
+        keeps a program alive."""
         t = Task(fn, *args)
+        t.set_daemon()
         return t
 
     def _start_services(self):

@@ -145,6 +145,7 @@ class Discovery:
                 if self._closing:
                     return
                 log.debug("discovery: recvfrom failed: %s", exc)
+                yield task.sleep(0.1)
                 continue
             try:
                 ann = self._dcodec.decode(data, time.time())

@@ -8,6 +8,7 @@ same way.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -86,7 +87,9 @@ def build_loadgen() -> str:
     gcc = shutil.which("gcc") or shutil.which("cc")
     if not gcc:
         raise BenchError("the load generator needs a C compiler: install gcc")
-    out = os.path.join(tempfile.mkdtemp(prefix="picoos-loadgen-"), "loadgen")
+    tmp = tempfile.mkdtemp(prefix="picoos-loadgen-")
+    atexit.register(shutil.rmtree, tmp, True)
+    out = os.path.join(tmp, "loadgen")
     subprocess.run([gcc, "-O2", "-o", out, os.path.join(BENCH, "loadgen.c")], check=True)
     return out
 

@@ -4,7 +4,8 @@ Run as `python discoproc.py '<json config>'` inside a namespace. Prints
 `READY <addr> <port>`, then `PEER <addr> <port> <name>` for every peer that
 comes online (found by discovery only: it never calls peer()), `DROPS <n>`
 when the count of discovery datagrams it dropped changes, and exits when
-stdin closes.
+stdin closes. With "relay_to": [addr, port] it first peers with that kernel
+(relay=True) and prints `RELAYED <result>`.
 """
 import json
 import logging
@@ -18,7 +19,8 @@ from picoos.net import PeerStatus, Pycos  # noqa: E402
 
 cfg = json.loads(sys.argv[1])
 kernel = Pycos(name=cfg["name"], host=cfg["host"], secret=cfg["secret"],
-               udp_port=cfg.get("udp_port", 9705), discover_peers=True,
+               tcp_port=cfg.get("tcp_port", 0), udp_port=cfg.get("udp_port", 9705),
+               discover_peers=True,
                ipv4_udp_multicast=cfg.get("multicast", False),
                discover_interval=cfg.get("interval", 0.5), pulse_interval=0.5)
 
@@ -43,8 +45,17 @@ def drops(task=None):
             print("DROPS %d" % seen, flush=True)
 
 
+def relay_to(addr, port, task=None):
+    """peer() across subnets, asking the peer to announce us on its LAN."""
+    from picoos.kernel.location import Location
+    r = yield kernel.peer(Location(addr, port), relay=True)
+    print("RELAYED %d" % r, flush=True)
+
+
 Task(watch)
 Task(drops)
+if cfg.get("relay_to"):
+    Task(relay_to, *cfg["relay_to"])
 print("READY %s %d" % (kernel.location.addr, kernel.location.port), flush=True)
 sys.stdin.read()
 kernel.terminate()

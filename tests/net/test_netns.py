@@ -81,6 +81,7 @@ class Host:
             stderr=subprocess.PIPE, env=env)
         self.peers = set()
         self.drops = 0
+        self.relayed = None
         self._buf = b""
         line = self._line(BOUND)
         assert line and line[0] == "READY", (line, self.stop())
@@ -102,8 +103,9 @@ class Host:
         line, self._buf = self._buf.split(b"\n", 1)
         return line.decode().split()
 
-    def wait_peers(self, want, deadline, drops=0):
-        while not (want <= self.peers and self.drops >= drops):
+    def wait_peers(self, want, deadline, drops=0, relayed=False):
+        while not (want <= self.peers and self.drops >= drops
+                   and (not relayed or self.relayed is not None)):
             left = deadline - time.monotonic()
             line = self._line(max(left, 0)) if left > 0 else None
             if not line:
@@ -112,6 +114,8 @@ class Host:
                 self.peers.add((line[1], int(line[2])))
             elif line[0] == "DROPS":
                 self.drops = int(line[1])
+            elif line[0] == "RELAYED":
+                self.relayed = int(line[1])
         return True
 
     def stop(self):
@@ -164,3 +168,65 @@ def test_other_secret_finds_nobody(lan):
     assert started[0].peers == {started[1].location}
     assert started[1].peers == {started[0].location}
     assert started[2].peers == set()
+
+
+@pytest.fixture
+def two_subnets():
+    """h1, h2 on 10.97.5.0/24 and h3 on 10.97.6.0/24, joined by a router."""
+    why = _can_make_namespaces()
+    if why:
+        print("netns tests skipped: " + why)
+        pytest.skip(why)
+    tag = "%d" % (os.getpid() % 100000)
+    hubs = ["pcs-sa-" + tag, "pcs-sb-" + tag]
+    router = "pcs-rt-" + tag
+    hosts = ["pcs-r%d-%s" % (i, tag) for i in range(1, 4)]
+    made = []
+    try:
+        for ns in hubs + [router] + hosts:
+            _ip("netns", "add", ns)
+            made.append(ns)
+            _ip("-n", ns, "link", "set", "lo", "up")
+        for hub in hubs:
+            _ip("-n", hub, "link", "add", "br0", "type", "bridge")
+            _ip("-n", hub, "link", "set", "br0", "up")
+        subprocess.run(["ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1"],
+                       check=True)
+        for j, (hub, net) in enumerate(zip(hubs, ("10.97.5", "10.97.6"))):
+            _ip("-n", hub, "link", "add", "r%d" % j, "type", "veth", "peer", "name",
+                "eth%d" % j, "netns", router)
+            _ip("-n", hub, "link", "set", "r%d" % j, "master", "br0", "up")
+            _ip("-n", router, "addr", "add", "%s.254/24" % net, "dev", "eth%d" % j)
+            _ip("-n", router, "link", "set", "eth%d" % j, "up")
+        for i, ns in enumerate(hosts, 1):
+            hub, net = (hubs[0], "10.97.5") if i < 3 else (hubs[1], "10.97.6")
+            _ip("-n", hub, "link", "add", "v%d" % i, "type", "veth", "peer", "name", "eth0",
+                "netns", ns)
+            _ip("-n", hub, "link", "set", "v%d" % i, "master", "br0", "up")
+            _ip("-n", ns, "addr", "add", "%s.%d/24" % (net, i), "dev", "eth0")
+            _ip("-n", ns, "link", "set", "eth0", "up")
+            _ip("-n", ns, "route", "add", "default", "via", "%s.254" % net)
+        yield hosts
+    finally:
+        for ns in made:
+            _ip("netns", "del", ns, check=False)
+
+
+def test_relay_announces_a_kernel_on_another_subnet(two_subnets):
+    """h3 (other subnet) peers with h1 with relay=True; h1 announces h3 on
+    its LAN, so h2 finds h3 although no broadcast of h3's ever reached it."""
+    cfg = {"secret": "lan-secret", "interval": 0.5}
+    h1 = Host(two_subnets[0], dict(cfg, name="h1", host="10.97.5.1", tcp_port=9801))
+    h2 = Host(two_subnets[1], dict(cfg, name="h2", host="10.97.5.2"))
+    h3 = None
+    try:
+        deadline = time.monotonic() + BOUND
+        assert h2.wait_peers({h1.location}, deadline), h2.stop()
+        h3 = Host(two_subnets[2], dict(cfg, name="h3", host="10.97.6.3",
+                                       relay_to=["10.97.5.1", 9801]))
+        assert h2.wait_peers({h1.location, h3.location}, deadline), (h2.stop(), h3.stop())
+        assert h3.wait_peers({h1.location, h2.location}, deadline, relayed=True), h3.stop()
+        assert h3.relayed == 0
+    finally:
+        logs = [h.stop() for h in (h1, h2, h3) if h is not None]
+    assert "discovered 'h3' at 10.97.6.3" in logs[1]

@@ -1,0 +1,83 @@
+"""Two networked kernels in one process (one per thread): IPv6, value()."""
+import threading
+
+from picoos.kernel.task import Task
+from picoos.kernel.threadpool import run_in_thread
+from picoos.net import NetKernel
+
+from net_helpers import SECRET
+
+BOUND = 10
+
+
+def _pair(host, bmain, amain):
+    b = NetKernel(host=host, secret=SECRET, discover_peers=False, pulse_interval=0.2,
+                  peer_timeout=1.0)
+    a = NetKernel(host=host, secret=SECRET, discover_peers=False, pulse_interval=0.2,
+                  peer_timeout=1.0)
+    ready, done = threading.Event(), threading.Event()
+    out = {}
+
+    def b_main(task=None):
+        yield from bmain(b, task, ready)
+        # keep B up until A is done with it
+        yield run_in_thread(done.wait, 3 * BOUND)
+
+    th = threading.Thread(target=lambda: out.setdefault("b", b.run(b_main)))
+    th.start()
+    try:
+        assert ready.wait(BOUND)
+
+        def a_main(task=None):
+            return (yield from amain(a, b, task))
+        return a.run(a_main)
+    finally:
+        done.set()
+        th.join(BOUND)
+
+
+def test_ipv6_loopback():
+    def bmain(kernel, task, ready):
+        def echo(task=None):
+            task.register("echo")
+            sender, x = yield task.receive()
+            sender.send(x * 2)
+        Task(echo)
+        ready.set()
+        yield task.sleep(0)
+
+    def amain(kernel, b, task):
+        assert kernel.location.addr == "::1"
+        assert (yield kernel.peer(b.location)) == 0
+        echo = yield Task.locate("echo", b.location, timeout=BOUND)
+        echo.send((task, 21))
+        return (yield task.receive(BOUND))
+
+    assert _pair("::1", bmain, amain) == 42
+
+
+def test_remote_value_from_a_thread():
+    """RemoteTask.value() blocks a plain thread until the remote task ends."""
+    def bmain(kernel, task, ready):
+        def worker(task=None):
+            task.register("worker")
+            yield task.receive()
+            return "finished"
+        Task(worker)
+        ready.set()
+        yield task.sleep(0)
+
+    def amain(kernel, b, task):
+        w = yield Task.locate("worker", b.location, timeout=BOUND)
+        got = {}
+        th = threading.Thread(target=lambda: got.setdefault("v", w.value(BOUND)))
+        th.start()
+        # the thread's waiter is a task of this kernel: let it start
+        # watching, then end the remote task
+        yield task.sleep(0)
+        w.send("go")
+        yield w.finish(timeout=BOUND)
+        yield run_in_thread(th.join, BOUND)
+        return got.get("v")
+
+    assert _pair("127.0.0.1", bmain, amain) == "finished"

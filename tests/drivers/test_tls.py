@@ -370,3 +370,36 @@ def test_tls_blocking_client_in_a_thread(run_io, tls_files):
 
     assert run_io(main) == 4 + len(b"from a thread")
     assert result == {"reply": b"from a thread"}
+
+
+def test_tls_blocking_server_in_a_thread(run_io, tls_files):
+    lsock = AsyncSocket(socket.socket(), blocking=True, certfile=tls_files.server_cert,
+                        keyfile=tls_files.server_key)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(20)
+    seen = {}
+
+    def blocking_server():
+        conn, _ = lsock.accept()  # handshake done here, synchronously
+        seen["version"] = conn.version()
+        conn.send_msg(conn.recv_msg().upper())
+        conn.close()
+
+    t = threading.Thread(target=blocking_server)
+    t.start()
+
+    def main():
+        sock = AsyncSocket(socket.socket(), ssl_context=tls.fleet_client_context(tls_files.ca))
+        yield sock.connect(lsock.getsockname())
+        yield sock.send_msg(b"shout")
+        reply = yield sock.recv_msg()
+        sock.close()
+        return reply
+
+    try:
+        assert run_io(main) == b"SHOUT"
+    finally:
+        t.join(20)
+        lsock.close()
+    assert seen["version"] in ("TLSv1.2", "TLSv1.3")

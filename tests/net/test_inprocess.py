@@ -69,14 +69,12 @@ def test_remote_value_from_a_thread():
 
     def amain(kernel, b, task):
         w = yield Task.locate("worker", b.location, timeout=BOUND)
+        # watch it before it can end (finish with timeout 0 installs the watch)
+        assert (yield w.finish(timeout=0)) is None
         got = {}
         th = threading.Thread(target=lambda: got.setdefault("v", w.value(BOUND)))
         th.start()
-        # the thread's waiter is a task of this kernel: let it start
-        # watching, then end the remote task
-        yield task.sleep(0)
         w.send("go")
-        yield w.finish(timeout=BOUND)
         yield run_in_thread(th.join, BOUND)
         return got.get("v")
 

@@ -335,7 +335,10 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         authenticated, -1 if it could not be made.
 
         With `relay=True` the peer also announces this kernel on its own
-        subnets, so kernels there find it by discovery.
+        subnets, so kernels there find it by discovery. `udp_port` and
+        `stream_send` are accepted for pycos compatibility: picoos links
+        are always persistent streams, and need no UDP to connect.
+        Raises `ValueError` when `loc` is not a Location.
         """
         if not isinstance(loc, Location):
             raise ValueError("peer() needs a Location(host, tcp_port), got %r" % (loc,))

@@ -25,7 +25,6 @@ jobs/s and p50 latency <= 0.5x dispycos.
 """
 from __future__ import annotations
 
-import os
 import re
 import select
 import shutil

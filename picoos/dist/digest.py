@@ -20,7 +20,7 @@ except ImportError:
 try:
     from _operator import _compare_digest as compare_digest  # what hmac.compare_digest is
 except ImportError:  # pragma: no cover
-    from hmac import compare_digest  # noqa: F401
+    from hmac import compare_digest  # noqa: F401 (re-exported)
 
 BLOCK = 64
 SIZE = 32

@@ -1,5 +1,4 @@
 """The client farming jobs to real node processes on loopback."""
-import collections
 import os
 import queue
 import subprocess

@@ -590,6 +590,16 @@ class Client(FleetControl):
     def __exit__(self, *exc: Any) -> None:
         self._close(False, exc[0] is not None, None)
 
+    def start_monitor(self, host: str = "127.0.0.1", port: int = 8181,
+                      token: Optional[str] = None) -> Any:
+        """Start the fleet web monitor (:mod:`picoos.dist.httpd`) for this client.
+
+        Read-only unless ``token`` is given; returns the Monitor (``.url``,
+        ``.shutdown()``). Raises OSError when the port is taken.
+        """
+        from picoos.dist.httpd import Monitor
+        return Monitor(self, host=host, port=port, token=token).start()
+
     # -- monitoring -------------------------------------------------------------------------
 
     def snapshot(self) -> Dict[str, Any]:

@@ -371,14 +371,20 @@ def _watch_stdin(server: Server) -> None:
 
 def main() -> None:
     """Entry point of a server process (started by the node daemon)."""
-    settings = json.loads(sys.stdin.readline())
+    line = sys.stdin.readline()
+    if not line:
+        os._exit(0)          # the node went away before it sent our settings
+    settings = json.loads(line)
     global _current
     server = _current = Server(settings)
     logging.basicConfig(level=settings.get("loglevel", logging.WARNING),
                         format=f"%(asctime)s server-{server.sid} %(levelname)s %(message)s")
     sock = server.listen()
-    sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}) + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os._exit(0)          # the node exited while we started: nobody to serve
     threading.Thread(target=_watch_stdin, args=(server,), daemon=True, name="stdin").start()
     threading.Thread(target=server.worker, daemon=True, name="worker").start()
     while True:

@@ -156,7 +156,8 @@ def test_page_shows_the_fleet_in_chromium(start_node, monitor, tmp_path):
     assert client.wait_servers(2, 60)
     for job in [client.run(jobfuncs.square, i) for i in range(20)]:
         job.result(60)
-    mon = monitor(client=client)
+    mon = client.start_monitor(port=0)
+    monitors_to_stop = [mon]
 
     def run_chromium(*extra):
         profile = tmp_path / f"profile{len(os.listdir(tmp_path))}"
@@ -174,3 +175,5 @@ def test_page_shows_the_fleet_in_chromium(start_node, monitor, tmp_path):
     if keep:
         shutil.copy(shot, keep)
     client.close(timeout=60)
+    for m in monitors_to_stop:
+        m.shutdown()

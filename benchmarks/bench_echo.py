@@ -12,6 +12,7 @@ latency, the SERVER's CPU time per request (utime+stime from
     python benchmarks/bench_echo.py            # full run (~1 minute)
     python benchmarks/bench_echo.py --quick    # short windows, for CI
     python benchmarks/bench_echo.py --servers picoos,pycos --conns 1000
+    python benchmarks/bench_echo.py --syscalls   # syscalls per request (strace)
 
 Goal at C=1000 (issue "Async I/O"): picoos >= 2x pycos requests/s and
 <= 0.5x pycos server CPU per request.
@@ -25,8 +26,8 @@ from typing import Dict, List, Tuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers"))
 
-from _harness import (BenchError, LoadGen, Report, Server, build_loadgen, cpus,  # noqa: E402
-                      machine_line, parse_result)
+from _harness import (BenchError, LoadGen, Report, Server, Strace,  # noqa: E402
+                      build_loadgen, cpus, machine_line, parse_result)
 
 DEFAULT_SERVERS = "picoos,picoos-async,pycos,asyncio,uvloop"
 
@@ -51,6 +52,44 @@ def measure(binary: str, server: Server, conns: int, warmup: float, seconds: flo
     result["user_us_per_req"] = (user1 - user0) * 1e6 / n
     result["sys_us_per_req"] = (sys1 - sys0) * 1e6 / n
     return result
+
+
+def count_syscalls(binary: str, name: str, conns: int, msgsize: int) -> Dict[str, float]:
+    """Syscalls the server makes per request, counted by strace in a run of
+    its own (strace slows the server, so no timing is taken from it)."""
+    server = Server(name, ["--nofile", str(conns + 256)])
+    try:
+        tracer = Strace(server.proc.pid)
+        try:
+            gen = LoadGen(binary, ["echo", "127.0.0.1", server.port, conns, 0.2, 1.0, msgsize])
+            gen.expect("MEASURE")
+            gen.expect("RESULT")
+            gen.finish()
+        finally:
+            counts = tracer.stop()
+    finally:
+        server.stop()
+    # every echoed request is exactly one successful write of the reply
+    replies = sum(counts.get(k, 0) for k in ("sendto", "send", "write", "writev", "sendmsg"))
+    if not replies:
+        raise BenchError("strace saw no writes from %s" % name)
+    per = {k: v / replies for k, v in counts.items()}
+    per["total"] = sum(counts.values()) / replies
+    return per
+
+
+def syscall_table(found: List[Tuple[str, int, Dict[str, float]]]) -> str:
+    out = ["| server | C | syscalls/request | reads | writes | epoll_ctl | epoll_wait | other |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, c, per in found:
+        reads = sum(per.get(k, 0) for k in ("recvfrom", "recv", "read", "readv", "recvmsg"))
+        writes = sum(per.get(k, 0) for k in ("sendto", "send", "write", "writev", "sendmsg"))
+        ctl = per.get("epoll_ctl", 0)
+        wait = per.get("epoll_wait", 0) + per.get("epoll_pwait", 0)
+        other = per["total"] - reads - writes - ctl - wait
+        out.append("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |"
+                   % (name, c, per["total"], reads, writes, ctl, wait, other))
+    return "\n".join(out)
 
 
 def table(rows: List[Tuple[str, int, Dict[str, float]]], base: str) -> str:
@@ -84,6 +123,9 @@ def main(argv=None) -> int:
     # would flatter picoos. --pin shows the single-core (Pi Zero) picture.
     parser.add_argument("--pin", action="store_true",
                         help="pin the server to one CPU and the load generator to another")
+    parser.add_argument("--syscalls", action="store_true",
+                        help="instead of timing, count each server's syscalls per request "
+                             "with strace (a figure the machine's load does not change)")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.warmup = 1.0, 0.3
@@ -93,6 +135,21 @@ def main(argv=None) -> int:
     report = Report("echo", args.quick)
     print(machine_line(), flush=True)
     binary = build_loadgen()
+    if args.syscalls:
+        found = []
+        for name in names:
+            for c in conn_counts:
+                try:
+                    per = count_syscalls(binary, name, c, args.msgsize)
+                except BenchError as exc:
+                    print("%s C=%d: %s" % (name, c, exc), flush=True)
+                    continue
+                found.append((name, c, per))
+                print("%-16s C=%-5d %.2f syscalls per request" % (name, c, per["total"]),
+                      flush=True)
+        print()
+        print(syscall_table(found))
+        return 0 if len(found) == len(names) * len(conn_counts) else 1
     avail = cpus()
     server_cpu, client_cpu = ((avail[0], avail[1]) if len(avail) >= 2 and args.pin
                               else (None, None))

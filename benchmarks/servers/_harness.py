@@ -48,6 +48,43 @@ def machine_line() -> str:
     return _bench_common().machine_line()
 
 
+def strace_counts(path: str) -> Dict[str, int]:
+    """Calls per syscall from an `strace -c` summary file."""
+    counts: Dict[str, int] = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            # "% time  seconds  usecs/call  calls  [errors]  syscall"
+            if len(parts) in (5, 6) and parts[3].isdigit() and parts[-1] != "total":
+                counts[parts[-1]] = counts.get(parts[-1], 0) + int(parts[3])
+    return counts
+
+
+class Strace:
+    """`strace -c -f` attached to a server: counts its syscalls (slowly)."""
+
+    def __init__(self, pid: int) -> None:
+        exe = shutil.which("strace")
+        if not exe:
+            raise BenchError("--syscalls needs strace (apt-get install strace)")
+        self.path = os.path.join(tempfile.mkdtemp(prefix="picoos-strace-"), "counts")
+        atexit.register(shutil.rmtree, os.path.dirname(self.path), True)
+        self.proc = subprocess.Popen([exe, "-c", "-f", "-o", self.path, "-p", str(pid)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # strace says "Process N attached" once it is in place
+        line = self.proc.stderr.readline()
+        if "attached" not in line:
+            self.proc.kill()
+            raise BenchError("strace could not attach to the server: %r (ptrace allowed?)"
+                             % line.strip())
+
+    def stop(self) -> Dict[str, int]:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.proc.stderr.close()
+        return strace_counts(self.path)
+
+
 class Report:
     """Goal verdicts and figures, printed and handed to benchmarks/run.py."""
 

@@ -476,6 +476,8 @@ class NodeDaemon:
         session = self.session
         if session is not None:
             session.end("node shutting down")
+        # a pre-start under way would leave orphans if the process ended now
+        self._refilled.wait(SERVER_START_TIMEOUT)
         with self.lock:
             pool, self.pool = self.pool, []
         for srv in pool:

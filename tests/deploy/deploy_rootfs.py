@@ -221,21 +221,21 @@ def sweep_stale_work() -> None:
 
 
 class Chroot:
-    """A throw-away copy of a pristine tree, with what programs inside need mounted.
+    """A throw-away copy (an overlay) of a pristine tree, with what programs inside need mounted.
 
     Use as a context manager: mounts are made on entry and always undone on
-    exit, and the copy is deleted (unless keep=True).
+    exit, and the copy is deleted.
     """
 
-    def __init__(self, pristine: Path, workdir: Path, arch: str, keep: bool = False) -> None:
+    def __init__(self, pristine: Path, workdir: Path, arch: str) -> None:
+        # workdir is this tree's own folder: it is deleted as a whole on close
         self.pristine = pristine
         self.root = workdir / f"root-{arch}"
         self.arch = arch
-        self.keep = keep
 
     def __enter__(self) -> "Chroot":
-        subprocess.run(["cp", "-a", str(self.pristine), str(self.root)], check=True)
         try:
+            self._make_root()
             self._mount()
             self._copy_host_config()
         except BaseException:
@@ -247,14 +247,22 @@ class Chroot:
         self.close()
 
     def close(self) -> None:
-        """Unmount everything; then delete the copy unless it is to be kept."""
+        """Unmount everything, then delete the tree's folder."""
         unmount_all(self.root)
-        if not self.keep and self.root.exists():
-            remove_tree(self.root)
-            try:
-                self.root.parent.rmdir()
-            except OSError:
-                pass
+        if self.root.parent.exists():
+            remove_tree(self.root.parent)
+
+    def _make_root(self) -> None:
+        # An overlay on the pristine tree costs nothing and leaves it
+        # untouched; where overlayfs is missing, copy the tree instead.
+        upper, work = self.root.parent / "upper", self.root.parent / "overlay-work"
+        for d in (self.root, upper, work):
+            d.mkdir(parents=True, exist_ok=True)
+        opts = f"lowerdir={self.pristine},upperdir={upper},workdir={work}"
+        if subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, str(self.root)],
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            self.root.rmdir()
+            subprocess.run(["cp", "-a", str(self.pristine), str(self.root)], check=True)
 
     def _bind(self, src: str, dest: str, readonly: bool = False) -> None:
         target = self.root / dest.lstrip("/")

@@ -243,8 +243,12 @@ class Task:
     def name(self) -> str:
         """The task's name: its function's name (as in pycos)."""
         rare = self._rare
-        if rare is not None and rare.name is not None:
-            return rare.name
+        if rare is not None:
+            if rare.name is not None:
+                return rare.name
+            if rare.callers:
+                # in a sub-call: the task is still named after its own function
+                return rare.callers[0].__name__
         return self._gen.__name__
 
     @property

@@ -403,3 +403,21 @@ def test_run_async_jobs_run_beside_cpu_jobs(start_node):
     assert io_job.result(WAIT) == 121 and not blocker.done()
     client.close(terminate=True, timeout=WAIT)
     assert blocker.state in ("terminated", "abandoned")
+
+
+def test_killed_node_restarted_on_its_port_rejoins(start_node, tmp_path):
+    first = start_node("-c", "1", "--name", "phoenix")
+    port = first.port
+    statusq = queue.Queue()
+    client = client_for([first], status_task=statusq)
+    client.schedule(timeout=WAIT)
+    assert client.run(jobfuncs.square, 2).result(WAIT) == 4
+    first.kill_all()
+    assert _wait_for(lambda: not client.nodes())
+    again = start_node("-c", "1", "--name", "phoenix", "--tcp-port", str(port))
+    assert again.port == port
+    assert _wait_for(lambda: client.nodes() == [again.addr]) and client.wait_servers(1, WAIT)
+    assert client.run(jobfuncs.square, 3).result(WAIT) == 9
+    seen = [m.status for m in statuses(statusq)]
+    assert seen.count(Scheduler.NodeDiscovered) == 2
+    client.close(timeout=WAIT)

@@ -132,7 +132,13 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         self.max_frame = max_frame
         self.name = name or socket.gethostname()
         if host is None:
-            host = _addrs.default_addr(socket.AF_INET) or "127.0.0.1"
+            if self._secret or allow_insecure:
+                host = _addrs.default_addr(socket.AF_INET) or "127.0.0.1"
+            else:
+                # without a secret only loopback is safe; say how to reach further
+                host = "127.0.0.1"
+                log.info("networked kernel %r has no secret: listening on loopback only "
+                         "(give secret=... to reach other machines)", name or "")
         self._host = host
         bind_addr = "" if _addrs.is_wildcard(host) else Location(host, 1).addr
         self._bind_addr = bind_addr
@@ -166,7 +172,9 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
             raise ValueError("keyfile/cafile given without certfile: TLS needs the kernel's "
                              "certificate (certfile)")
         if dest_path is None:
-            dest_path = os.path.join(tempfile.gettempdir(), "picoos")
+            # not ".../picoos": a folder of that name next to a script in /tmp
+            # would shadow the picoos package for that script
+            dest_path = os.path.join(tempfile.gettempdir(), "picoos-files")
         self._dest_path = os.path.realpath(dest_path)
         self.max_file_size = max_file_size
         self._tcp_port = tcp_port

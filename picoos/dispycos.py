@@ -7,6 +7,9 @@ and ``DispycosTaskInfo`` is the record status messages carry for jobs
 (picoos's :class:`~picoos.dist.jobs.Job`, which has the same ``task``,
 ``args``, ``kwargs`` and ``start_time`` fields).
 """
+# as pycos's dispycos does, make the default kernel networked: job tasks on
+# the servers and the client's tasks message each other across machines
+import picoos.netpycos  # noqa: E402,F401
 from picoos.dist.allocate import DispycosNodeAllocate, DispycosNodeAvailInfo, DispycosNodeInfo
 from picoos.dist.client import Client
 from picoos.dist.jobs import Job as DispycosTaskInfo

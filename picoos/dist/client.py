@@ -14,8 +14,15 @@
 - ``snapshot()`` feeds the web monitor (:mod:`picoos.dist.httpd`) and the
   terminal progress line (:mod:`picoos.dist.progress`).
 
+Jobs are picoos tasks on the servers' networked kernels: the client side
+runs on the program's networked kernel (the default one; made here when the
+program has none yet), starts each job through the servers' registered job
+entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
+Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
+whose kernel link drops (``peer_status``) is lost at once.
+
 Threads: one dispatcher (queue -> servers), one keeper (heartbeats,
-liveness, re-dialling), one reader per node and per server
+liveness, re-dialling), one reader per node and per server control link
 (:mod:`picoos.dist.fleet`). All job bookkeeping is under one lock.
 """
 from __future__ import annotations
@@ -90,6 +97,7 @@ class Client(FleetControl):
         if tls is None:
             tls = bool(cafile or certfile)
         self.ssl_context = wire.client_ssl_context(cafile, certfile, keyfile) if tls else None
+        self.certfile, self.keyfile, self.cafile = certfile, keyfile, cafile
         self.dest_path = dest_path or tempfile.mkdtemp(prefix="picoos-client-")
         os.makedirs(self.dest_path, exist_ok=True)
         self.retry, self.max_tries, self.prefetch = retry, max_tries, prefetch
@@ -121,6 +129,9 @@ class Client(FleetControl):
         self.started_at: Optional[float] = None
         self._scheduled = False
         self._closed = False
+        self._kernel: Any = None                    # the networked kernel jobs start from
+        self._monitor: Any = None                   # task receiving the jobs' MonitorStatus
+        self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
 
     # -- configuration ------------------------------------------------------------------
 
@@ -172,6 +183,7 @@ class Client(FleetControl):
         if self._closed:
             raise ClientClosed("this client was closed; create a new one")
         if not self._scheduled:
+            self._start_net()
             self._scheduled = True
             self.started_at = time.time()
             threads = [("dispatch", self._dispatcher), ("keeper", self._keeper)]
@@ -222,6 +234,8 @@ class Client(FleetControl):
         if self._closed:
             raise ClientClosed("this client was closed; it takes no more jobs")
         ref = self.computation.ensure(fn)
+        if where is not None:
+            where = str(where)      # a Location (dispycos's server info) or a name
         with self._cv:
             self._take_code()
             job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs or {}), io,
@@ -232,26 +246,51 @@ class Client(FleetControl):
             self._cv.notify_all()
         return job
 
-    def run(self, fn: Any, *args: Any, **kwargs: Any) -> Job:
-        """Queue a CPU job (one at a time per server); dispycos ``rtask``."""
-        return self.submit(fn, args, kwargs)
+    def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a CPU job (one at a time per server); dispycos ``rtask``.
+
+        In a task of the client's kernel, ``rtask = yield client.run(...)``
+        gives the job's remote task (a ``picoos.Task``) once a server has
+        started it, or None if it could not start. From a plain thread it
+        returns the :class:`Job` at once.
+        """
+        return self._started(self.submit(fn, args, kwargs))
 
     rtask = run
 
-    def run_at(self, where: str, fn: Any, *args: Any, **kwargs: Any) -> Job:
-        """Queue a CPU job that must run on node/server ``where``; ``rtask_at``."""
-        return self.submit(fn, args, kwargs, where=where)
+    def run_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """As run(), on node/server ``where`` (a name, "addr:port" or Location)."""
+        return self._started(self.submit(fn, args, kwargs, where=where))
 
     rtask_at = run_at
 
-    def run_async(self, fn: Any, *args: Any, **kwargs: Any) -> Job:
-        """Queue an I/O job: it runs beside the CPU jobs; dispycos ``io_rtask``."""
-        return self.submit(fn, args, kwargs, io=True)
+    def run_async(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """As run(), for an I/O job: it runs beside the CPU jobs; ``io_rtask``."""
+        return self._started(self.submit(fn, args, kwargs, io=True))
 
     io_rtask = run_async
 
-    def io_rtask_at(self, where: str, fn: Any, *args: Any, **kwargs: Any) -> Job:
-        return self.submit(fn, args, kwargs, where=where, io=True)
+    def io_rtask_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._started(self.submit(fn, args, kwargs, where=where, io=True))
+
+    def _started(self, job: Job) -> Any:
+        from picoos.kernel import context
+        if context.current_task() is None:
+            return job
+        return self._wait_started(job)
+
+    def _wait_started(self, job: Job, task: Any = None) -> Any:
+        # a sub-call of the caller's task: sleep until the job's remote task
+        # exists (the job monitor resumes us) or the job ended without one
+        from picoos.kernel import context
+        me = context.current_task()
+        job._waiters.append(me)
+        try:
+            while job.rtask is None and not job.done():
+                yield me.suspend(1.0)
+        finally:
+            job._waiters.remove(me)
+        return job.rtask
 
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
         """Submit ``fn(x)`` for each x; returns the jobs in order."""
@@ -305,7 +344,10 @@ class Client(FleetControl):
             try:
                 for payload in payloads:
                     srv.send((P.INIT, payload))
-                srv.send((P.RUN, job.id, job.ref, job.args, job.kwargs, job.io))
+                if payloads:
+                    self._wait_installed(srv)
+                from picoos.kernel.task import Task
+                Task(self._start_job, job, srv)
             except OSError as exc:
                 with self._cv:       # never reached the server: safe to queue again
                     (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
@@ -317,17 +359,96 @@ class Client(FleetControl):
                         self._queue.appendleft(job)
                 self.server_lost(srv, f"send failed: {exc}")
                 continue
-            except Exception as exc:  # unpicklable arguments: the job's own failure
-                import traceback
-                with self._cv:
+
+    def _wait_installed(self, srv: ServerLink, timeout: float = 120.0) -> None:
+        """Code shipped after start-up must be installed before a job that
+        needs it arrives on the other connection (the kernel link)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while srv.installed < srv.sent and srv.state == READY:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise OSError(f"server {srv.location} did not install new code "
+                                  f"within {timeout:g}s")
+                self._cv.wait(min(left, 0.5))
+
+    # -- jobs as tasks (these run on the client's networked kernel) ----------------------
+
+    def _start_net(self) -> None:
+        from picoos.dist.netjobs import client_kernel
+        from picoos.kernel.task import Task
+        self._kernel = client_kernel(self)
+        self._monitor = Task(self._job_monitor)
+        watcher = Task(self._peer_watcher)
+        self._kernel.peer_status(watcher)
+
+    def _start_job(self, job: Job, srv: ServerLink, task: Any = None) -> Any:
+        from picoos.dist.netjobs import start_job
+        rtask, error = yield start_job(srv, job, self._monitor)
+        if rtask is None:
+            with self._cv:
+                running = job.server is srv and not job.done()
+                if running:
                     (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
-                    job._finish_error((type(exc).__name__, f"arguments of job {job.id} "
-                                       f"cannot be sent: {exc}", traceback.format_exc(), None))
-                    self.counts["failed"] += 1
+                    if error is None:     # never started: run it elsewhere
+                        job.tries -= 1
+                        job.state, job.server = QUEUED, None
+                        (self._pinned if job.where else self._queue).insert(0, job)
+                    else:                 # e.g. arguments that cannot be pickled
+                        job._finish_error(error)
+                        self.counts["failed"] += 1
+                        self._recent.append(job)
                     self._cv.notify_all()
+            job._wake()
+            if running and error is None:
+                self.server_lost(srv, "its kernel did not start the job")
+            elif running:
                 deliver(self.status_task, DispycosStatus(Scheduler.TaskFinished, job))
+            return
+        with self._cv:
+            current = job.server is srv and not job.done()
+            if current:
+                job.rtask = rtask
+                self._rtasks[rtask] = (job, srv)
+        if not current:        # the server was lost while the job started
+            rtask.terminate()
+            return
+        job._wake()
+        deliver(self.status_task, DispycosStatus(Scheduler.TaskStarted, job))
+
+    def _job_monitor(self, task: Any = None) -> Any:
+        from picoos.dist.netjobs import outcome
+        from picoos.kernel.task import MonitorStatus, Task
+        task.set_daemon()
+        while True:
+            msg = yield task.receive()
+            if not isinstance(msg, MonitorStatus):
                 continue
-            deliver(self.status_task, DispycosStatus(Scheduler.TaskStarted, job))
+            with self._lock:
+                entry = self._rtasks.pop(msg.info, None)
+            if entry is None:
+                continue
+            job, srv = entry
+            state, value = outcome(msg)
+            if state is None:          # its server was lost: the server's loss decides
+                self.server_lost(srv, str(msg.value))
+                continue
+            self.job_result(srv, job.id, state, value)
+            if isinstance(self.status_task, Task):
+                self.status_task.send(msg)      # dispycos tells the status task too
+
+    def _peer_watcher(self, task: Any = None) -> Any:
+        from picoos.net import PeerStatus
+        task.set_daemon()
+        while True:
+            msg = yield task.receive()
+            if not isinstance(msg, PeerStatus) or msg.status != PeerStatus.Offline:
+                continue
+            with self._lock:
+                lost = [s for n in self._nodes.values() for s in n.servers.values()
+                        if s.loc == msg.location]
+            for srv in lost:
+                self.server_lost(srv, "its kernel's link dropped")
 
     # -- events from the fleet -------------------------------------------------------------------
 
@@ -359,13 +480,13 @@ class Client(FleetControl):
             self._recent.append(job)
             self._cv.notify_all()
         status = Scheduler.TaskTerminated if state == P.TERMINATED else Scheduler.TaskFinished
+        job._wake()
         deliver(self.status_task, DispycosStatus(status, job))
 
     def add_server(self, node: NodeLink, sid: int, port: int, pid: int) -> None:
         srv = ServerLink(node, sid, port, pid)
         with self._lock:
             node.servers[sid] = srv
-        deliver(self.status_task, DispycosStatus(Scheduler.ServerDiscovered, srv.location))
         threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
                          name=f"connect-{srv.location}").start()
 
@@ -382,7 +503,8 @@ class Client(FleetControl):
                 srv.close()
                 if first and self.node_setup is not None:
                     self.close_node(node.key, terminate=True)
-                deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned, srv.location))
+                deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned,
+                                                         srv.loc or srv.location))
                 return
             if first:
                 node.setup_done = True
@@ -393,7 +515,11 @@ class Client(FleetControl):
                 return
             self._servers[srv.location] = srv
             self._cv.notify_all()
-        deliver(self.status_task, DispycosStatus(Scheduler.ServerInitialized, srv.location))
+        deliver(self.status_task, DispycosStatus(Scheduler.ServerInitialized, srv.loc))
+
+    def server_discovered(self, srv: ServerLink) -> None:
+        """The server told where its kernel listens (called while connecting)."""
+        deliver(self.status_task, DispycosStatus(Scheduler.ServerDiscovered, srv.loc))
 
     def server_lost(self, srv: ServerLink, reason: str) -> None:
         with self._cv:
@@ -430,8 +556,10 @@ class Client(FleetControl):
             log.warning("server %s lost (%s): %d jobs queued again, %d abandoned",
                         srv.location, reason, len(rerun), len(lost) - len(rerun))
         deliver(self.status_task, DispycosStatus(
-            Scheduler.ServerClosed if was_closing else Scheduler.ServerDisconnected, srv.location))
+            Scheduler.ServerClosed if was_closing else Scheduler.ServerDisconnected,
+            srv.loc or srv.location))
         for job in lost:
+            job._wake()
             deliver(self.status_task, DispycosStatus(Scheduler.TaskAbandoned, job))
 
     def node_lost(self, node: NodeLink, reason: str) -> None:

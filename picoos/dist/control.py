@@ -157,11 +157,14 @@ class FleetControl:
                 deliver(self.status_task, DispycosStatus(Scheduler.TaskTerminated, job))
                 return True
             srv = job.server
+            rtask = job.rtask
         if srv is not None:
-            try:
+            try:   # a plain-function job runs in a thread: the server stops it
                 srv.send((P.TERMINATE, job.id))
             except OSError:
                 pass
+        if rtask is not None:
+            rtask.terminate()     # a generator job is a task: end it
         return True
 
     def send_file(self, node: str, path: str, timeout: float = 60.0) -> None:

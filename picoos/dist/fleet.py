@@ -52,19 +52,27 @@ class ServerLink:
         self.sid = sid
         self.port = port
         self.pid = pid
-        self.location = f"{node.addr}:{port}"
+        self.location = f"{node.addr}:{port}"  # "addr:port" of its kernel once connected
+        self.loc: Any = None                   # picoos Location of its networked kernel
+        self.rps: Any = None                   # the job entry (an RPS handle), once found
         self.link: Optional[wire.Link] = None
         self.state = CONNECTING
         self.inflight: Dict[int, Any] = {}     # job id -> Job (CPU jobs)
         self.io_jobs: Dict[int, Any] = {}      # job id -> Job (I/O jobs)
         self.done = 0
-        self.sent = 0                          # code payloads installed on the server
+        self.sent = 0                          # code payloads sent to the server
+        self.installed = 0                     # ... and installed there
         self._recv_files: Dict[str, Any] = {}
 
     def connect(self, client: Any, node_setup: bool) -> None:
         """Connect, install the code, run the setup functions; raises on failure."""
         self.link = wire.connect_link((self.node.addr, self.port), client.secret,
                                       ssl_context=client.ssl_context)
+        _, net_port = _expect(self.link, P.NETLOC, SETUP_TIMEOUT)
+        from picoos.kernel.location import Location
+        self.loc = Location(self.node.addr, net_port)
+        self.location = str(self.loc)
+        client.server_discovered(self)
         payloads = client.init_payloads()
         for payload in payloads:
             self.link.send((P.INIT, payload))
@@ -72,7 +80,7 @@ class ServerLink:
             if err is not None:
                 raise SetupError(f"server {self.location} cannot install the computation: "
                                  f"{err[0]}: {err[1]}\n{err[2]}")
-        self.sent = len(payloads)
+        self.sent = self.installed = len(payloads)
         setups = [("node", client.node_setup_ref, client.node_setup_args)] if node_setup else []
         setups.append(("server", client.server_setup_ref, client.server_setup_args))
         for tag, ref, args in setups:
@@ -104,8 +112,12 @@ class ServerLink:
                 client.job_result(self, msg[1], msg[2], msg[3])
             elif kind == P.FILE:
                 self._file_part(client, *msg[1:])
-            elif kind == P.INIT_DONE and msg[1] is not None:
-                log.error("server %s failed to install code: %s", self.location, msg[1][1])
+            elif kind == P.INIT_DONE:
+                if msg[1] is not None:
+                    log.error("server %s failed to install code: %s", self.location, msg[1][1])
+                with client._cv:
+                    self.installed += 1
+                    client._cv.notify_all()
             elif kind == P.FILE_DONE:
                 client.file_done(self.location, msg[1], msg[2])
             elif kind == P.LEAVING:

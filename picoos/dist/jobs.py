@@ -1,7 +1,8 @@
 """A job: one function call a client farms out, and how its result comes back.
 
-A :class:`Job` is what ``client.run(...)`` returns (dispycos calls it the
-remote task, ``rtask``). It records where the job ran, how many times it was
+A :class:`Job` is the client's record of one job (``client.submit(...)``,
+and ``client.run(...)`` from a plain thread; in a task, ``yield
+client.run(...)`` gives the job's remote task itself, ``job.rtask``). It records where the job ran, how many times it was
 tried, and its outcome. Waiting for it works from a plain thread
 (``job.result()``, ``job.value()``) and from a picoos task
 (``value = yield job()``), where the wait is handed to the kernel's thread
@@ -64,6 +65,8 @@ class Job:
         self._error: Optional[BaseException] = None
         self._status: Optional[MonitorStatus] = None
         self._done = threading.Event()
+        self.rtask: Any = None             # its task on the server (a RemoteTask) once started
+        self._waiters: list = []           # client tasks waiting for it to start
 
     # -- completion (called by the client) ----------------------------------------
 
@@ -99,6 +102,12 @@ class Job:
         self.end_time = time.time()
         self.server = None
         self._done.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        """Wake the tasks in ``yield client.run(...)`` waiting for this job."""
+        for task in list(self._waiters):
+            task.resume(None)
 
     # -- waiting -----------------------------------------------------------------------
 
@@ -137,9 +146,10 @@ class Job:
         return self._status
 
     @property
-    def task(self) -> "Job":
-        """dispycos's ``DispycosTaskInfo.task``: the job itself."""
-        return self
+    def task(self) -> Any:
+        """dispycos's ``DispycosTaskInfo.task``: the job's remote task once it
+        started, else the job itself."""
+        return self.rtask if self.rtask is not None else self
 
     @property
     def exception(self) -> Optional[BaseException]:

@@ -26,6 +26,7 @@ client -> server
     RUN (job_id, fn, args, kwargs, io) / TERMINATE (job_id,)
     FILE (name, data, last) / PING (t,) / CLOSE ()
 server -> client
+    NETLOC (port,)                           first: the TCP port of its networked kernel
     INIT_DONE (error,) / SETUP_DONE (tag, error, value)
     RESULT (job_id, state, value)            state: ok, error, terminated, requeue
     FILE (name, data, last) / PONG (t,)
@@ -58,6 +59,7 @@ RESULT = "result"
 PING = "ping"
 PONG = "pong"
 LEAVING = "leaving"
+NETLOC = "netloc"
 CLOSE = "close"
 
 # job result states

@@ -4,13 +4,23 @@ A node daemon starts one of these per CPU for each client and never runs
 client code itself; a job that crashes or hangs takes down only its server,
 which the node replaces. The node talks to a server over its stdin/stdout
 (settings in, listening port out; stdin closing means "the node is gone:
-exit"), and the client talks to it directly over an authenticated
-:class:`~picoos.dist.wire.Link`, so results do not pass through the node.
+exit").
+
+Each server is a networked kernel (:mod:`picoos.net`, same secret and TLS
+settings as its node, loopback when the node has none). A job is a real
+picoos task on that kernel: the client starts it through the registered
+entry point ``picoos.dist.job`` (an RPS, so it runs only for an
+authenticated peer, and only code the client shipped), gets a
+``RemoteTask`` back, and talks to it with ``send``/``deliver``; the job's
+end reaches the client as a ``MonitorStatus`` from the net layer. The
+session's control messages (code, setup functions, files, terminate) use
+the authenticated control link (:mod:`picoos.dist.wire`).
 
 Shipped code is installed as modules under the names it had on the client
 (``__main__`` included), so instances of shipped classes pickle the same way
-in both directions. CPU jobs run one after another in one worker thread;
-I/O jobs (``run_async``) each get a thread of their own.
+in both directions. Generator jobs run as tasks of the kernel; plain
+function jobs run in the kernel's thread pool, CPU jobs one at a time, I/O
+jobs (``run_async``) beside them.
 
 Inside a job, :func:`send_file` sends a file back to the client.
 """
@@ -72,6 +82,7 @@ class Server:
 
     def __init__(self, settings: Dict[str, Any]):
         self.sid: int = settings["sid"]
+        self.settings = settings
         self.secret: str = settings.get("secret", "")
         self.host: str = settings.get("host", "127.0.0.1")
         self.workdir: str = ""                       # set when a client's session starts
@@ -82,10 +93,12 @@ class Server:
             self.ssl_context = wire.server_ssl_context(settings["certfile"], settings["keyfile"],
                                                        settings.get("cafile", ""))
         self.link: Optional[wire.Link] = None
-        self.jobs: "queue.Queue[Optional[tuple]]" = queue.Queue()
-        self.running: Optional[int] = None          # job id in the worker thread
-        self.worker_ident: Optional[int] = None
+        self.jobs: "queue.Queue[Optional[tuple]]" = queue.Queue()   # setup functions
+        self.threads: Dict[int, int] = {}           # job id -> thread running it (plain fns)
+        self.waiting: set = set()                   # CPU jobs waiting for the CPU slot
         self.cancelled: set = set()
+        self.kernel: Any = None                     # this process's networked kernel
+        self.cpu_lock: Any = None                   # picoos Lock: one CPU job at a time
         self.exiting = False
         self.modules: Dict[str, types.ModuleType] = {}
         self._files: Dict[str, Any] = {}
@@ -97,6 +110,10 @@ class Server:
         os.chdir(workdir)
         sys.path.insert(0, workdir)   # shipped .py files import like local modules
         self.workdir = workdir
+        if self.kernel is not None:
+            # files peers send with send_file() land where the jobs run
+            # (WORKAROUND: NetKernel has no public setter for dest_path yet)
+            self.kernel._dest_path = os.path.realpath(workdir)
         self.in_session.set()
 
     def listen(self) -> socket.socket:
@@ -145,35 +162,22 @@ class Server:
         return run_callable(fn, args, kwargs)
 
     def worker(self) -> None:
-        self.worker_ident = threading.get_ident()
+        """Runs the setup functions, in order, outside the kernel's thread."""
         while True:
             item = self.jobs.get()
             if item is None:
                 return
-            kind = item[0]
-            if kind == P.RUN:
-                self.run_job(*item[1:])
-            else:
-                self.run_setup(*item[1:])
+            self.run_setup(*item[1:])
 
-    def run_job(self, job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
-        if job_id in self.cancelled:
-            self.cancelled.discard(job_id)
-            self.reply((P.RESULT, job_id, P.TERMINATED, None))
-            return
+    def call_plain(self, job_id: int, fn: Any, args: tuple, kwargs: dict) -> Any:
+        """Run a plain-function job in a pool thread (called via run_in_thread)."""
+        self.threads[job_id] = threading.get_ident()
         _job_ctx.job_id = job_id
-        self.running = job_id
         try:
-            value = self.call(ref, args, kwargs)
-            msg = (P.RESULT, job_id, P.OK, value)
-        except JobTerminated:
-            msg = (P.RESULT, job_id, P.TERMINATED, None)
-        except BaseException as exc:  # the job's failure is its result
-            msg = (P.RESULT, job_id, P.ERROR, describe_error(exc))
+            return fn(*args, **kwargs)
         finally:
-            self.running = None
             _job_ctx.job_id = None
-        self.reply(msg, job_id)
+            self.threads.pop(job_id, None)
 
     def run_setup(self, tag: str, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
         try:
@@ -182,14 +186,6 @@ class Server:
         except BaseException as exc:
             msg = (P.SETUP_DONE, tag, describe_error(exc), None)
         self.reply(msg)
-
-    def run_io(self, job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
-        _job_ctx.job_id = job_id
-        try:
-            msg = (P.RESULT, job_id, P.OK, self.call(ref, args, kwargs))
-        except BaseException as exc:
-            msg = (P.RESULT, job_id, P.ERROR, describe_error(exc))
-        self.reply(msg, job_id)
 
     def reply(self, msg: tuple, job_id: Optional[int] = None) -> None:
         link = self.link
@@ -210,12 +206,15 @@ class Server:
                 pass
 
     def terminate(self, job_id: int) -> None:
-        if self.running == job_id and self.worker_ident is not None:
-            # raise JobTerminated inside the worker at its next bytecode; a job
+        """Stop a plain-function job running in a thread (generator jobs are
+        ended by the client with ``rtask.terminate()``)."""
+        ident = self.threads.get(job_id)
+        if ident is not None:
+            # raise JobTerminated inside the thread at its next bytecode; a job
             # blocked in C (time.sleep, a socket) never gets there, hence the timer
             import ctypes
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(self.worker_ident), ctypes.py_object(JobTerminated))
+                ctypes.c_ulong(ident), ctypes.py_object(JobTerminated))
             timer = threading.Timer(TERMINATE_GRACE, self._force_stop, args=(job_id,))
             timer.daemon = True
             timer.start()
@@ -224,18 +223,13 @@ class Server:
 
     def _force_stop(self, job_id: int) -> None:
         """The job ignored JobTerminated: end this process (the node starts a
-        fresh server) after handing the jobs queued here back to the client."""
-        if self.running != job_id:
+        fresh server) after handing the jobs waiting here back to the client."""
+        if job_id not in self.threads:
             return
         self.reply((P.LEAVING,))          # first, so the client sends nothing more here
         self.reply((P.RESULT, job_id, P.TERMINATED, None))
-        while True:
-            try:
-                item = self.jobs.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None and item[0] == P.RUN:
-                self.reply((P.RESULT, item[1], P.REQUEUE, None))
+        for waiting in list(self.waiting):
+            self.reply((P.RESULT, waiting, P.REQUEUE, None))
         # Discussion: exiting now could reset the connection and drop these
         # replies in the client's receive queue; send FIN instead and exit when
         # the client closes its end (or after a bound).
@@ -254,20 +248,15 @@ class Server:
 
     def serve_link(self, link: wire.Link) -> None:
         self.link = link
+        # first, where this server's networked kernel listens: jobs start there
+        link.send((P.NETLOC, self.kernel.location.port if self.kernel is not None else 0))
         while True:
             try:
                 msg = link.recv()
             except (EOFError, OSError):
                 break
             kind = msg[0]
-            if kind == P.RUN:
-                _, job_id, ref, args, kwargs, io = msg
-                if io:
-                    threading.Thread(target=self.run_io, args=(job_id, ref, args, kwargs),
-                                     daemon=True, name=f"io-job-{job_id}").start()
-                else:
-                    self.jobs.put((P.RUN, job_id, ref, args, kwargs))
-            elif kind == P.TERMINATE:
+            if kind == P.TERMINATE:
                 self.terminate(msg[1])
             elif kind == P.SETUP:
                 self.jobs.put(msg)
@@ -308,6 +297,75 @@ class Server:
                 f.close()
             if self.link is not None:
                 self.link.send((P.FILE_DONE, name, error))
+
+
+JOB_ENTRY = "picoos.dist.job"   # the RPS name clients start jobs with
+
+
+def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: bool,
+              monitor: Any, task: Any = None) -> Any:
+    """The body of every job task (registered as the RPS ``JOB_ENTRY``).
+
+    ``monitor`` (the client's job monitor, a remote task) becomes this
+    task's monitor before anything can fail, so the client always learns how
+    the job ended. ``ref`` names a function the client shipped; nothing else
+    can be run. A generator function runs as a sub-call of this task, so
+    ``task`` inside the job is the task the client holds a reference to.
+    """
+    server = _current
+    if monitor is not None:
+        task.notify(monitor)
+    if server is None:
+        raise DistError("job entry called outside a picoos server process")
+    if job_id in server.cancelled:
+        server.cancelled.discard(job_id)
+        raise JobTerminated(f"job {job_id} was terminated before it started")
+    fn = server.lookup(ref)
+    code = getattr(fn, "__code__", None)
+    if code is not None and code.co_flags & _KERNEL_FLAGS:
+        if _takes_task(code) and "task" not in kwargs:
+            kwargs = dict(kwargs, task=task)
+        return (yield fn(*args, **kwargs))
+    from picoos.kernel.threadpool import run_in_thread
+    if io:
+        return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))
+    server.waiting.add(job_id)
+    try:
+        yield server.cpu_lock.acquire()
+    finally:
+        server.waiting.discard(job_id)
+    try:
+        if job_id in server.cancelled:
+            server.cancelled.discard(job_id)
+            raise JobTerminated(f"job {job_id} was terminated before it started")
+        return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))
+    finally:
+        server.cpu_lock.release()
+
+
+def _takes_task(code: Any) -> bool:
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    return "task" in names
+
+
+def start_kernel(server: "Server") -> Any:
+    """Start this process's networked kernel and register the job entry."""
+    import tempfile
+    from picoos.kernel.sync import Lock
+    from picoos.net import RPS, Pycos
+    kernel = Pycos(name=f"picoos-server-{server.sid}-{os.getpid()}", host=server.host,
+                   tcp_port=0, udp_port=0, discover_peers=False, secret=server.secret,
+                   certfile=server.settings.get("certfile") or None,
+                   keyfile=server.settings.get("keyfile") or None,
+                   cafile=server.settings.get("cafile") or None,
+                   dest_path=tempfile.mkdtemp(prefix="picoos-server-"),
+                   max_file_size=server.max_file_size or None,
+                   pulse_interval=server.settings.get("pulse_interval", 2.0))
+    server.kernel = kernel
+    server.cpu_lock = Lock()
+    if RPS(job_entry, name=JOB_ENTRY).register() != 0:
+        raise DistError(f"cannot register the job entry {JOB_ENTRY!r} on the server kernel")
+    return kernel
 
 
 def describe_error(exc: BaseException) -> tuple:
@@ -380,6 +438,7 @@ def main() -> None:
     logging.basicConfig(level=settings.get("loglevel", logging.WARNING),
                         format=f"%(asctime)s server-{server.sid} %(levelname)s %(message)s")
     sock = server.listen()
+    start_kernel(server)
     try:
         sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}) + "\n")
         sys.stdout.flush()

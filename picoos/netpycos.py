@@ -1,14 +1,25 @@
-"""pycos compatibility: `import picoos.netpycos as pycos`.
+"""pycos compatibility: `import picoos.netpycos` (as pycos's `pycos.netpycos`).
 
 pycos programs that use the network import `pycos.netpycos`, which gives
 every name of `pycos` with `Pycos` replaced by the networked scheduler,
 plus `PeerStatus` and `RPS`. This module does the same for picoos, so such
-programs port by changing that one import.
+programs port by renaming their imports: `import pycos` becomes `import
+picoos as pycos` and `import pycos.netpycos` becomes `import
+picoos.netpycos` (or `import picoos.netpycos as pycos`).
 
-As in pycos, importing this module makes the network part of the default
-kernel: the first task (or `Pycos()`) creates the networked `Pycos`, with
-its defaults (discovery on, and without a secret it listens on loopback
-only).  Create `Pycos(secret=..., ...)` yourself first to choose settings.
+As in pycos, importing this module makes the network part of picoos for
+the whole program, on purpose and only here:
+
+- the default kernel made on first use (the first task, or `Pycos()`) is
+  the networked `Pycos`, with its defaults (discovery on; without a secret
+  it listens on loopback only and finds the kernels of the same host);
+- `picoos.Pycos`, `picoos.RPS` and `picoos.PeerStatus` name the networked
+  versions, because pycos programs write `pycos.Pycos(secret=...)` and
+  `pycos.RPS(...)` after `import pycos.netpycos`.
+
+Create `Pycos(secret=..., ...)` yourself before any task to choose
+settings. Code that must not see these changes imports `picoos.net`
+instead, which changes nothing.
 """
 import picoos as _picoos
 
@@ -26,7 +37,10 @@ def _networked_default():
     return Pycos()
 
 
-# the default kernel made on first use is the networked one (pycos does the
-# same when pycos.netpycos is imported)
+# the default kernel made on first use is the networked one, and the
+# package's names are the networked ones (pycos does both on this import)
 from picoos.kernel import context as _context  # noqa: E402
 _context.make_default = _networked_default
+_picoos.Pycos = Pycos
+_picoos.RPS = RPS
+_picoos.PeerStatus = PeerStatus

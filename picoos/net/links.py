@@ -42,7 +42,7 @@ class Peer:
     """What this kernel knows about one other kernel."""
 
     __slots__ = ("location", "name", "state", "queue", "sender", "idle", "socks",
-                 "waiters", "reason", "stream", "closing", "link", "inbound")
+                 "waiters", "reason", "stream", "closing", "link", "inbound", "busy", "out")
 
     def __init__(self, location: Location, stream: bool = False) -> None:
         self.location = location    # the peer's Location (from its INFO / our peer() call)
@@ -58,6 +58,8 @@ class Peer:
         self.closing = False        # close_peer(): send what is queued, then BYE
         self.link = None            # the outgoing Link once authenticated
         self.inbound = False        # the peer's own link to us is up (it can reach us)
+        self.busy = False           # the sender is writing a batch (a write is half done)
+        self.out = None             # the AsyncSocket of the outgoing link, once up
 
     def __repr__(self) -> str:
         return "Peer(%s %r %s)" % (self.location, self.name, self.state)
@@ -149,6 +151,7 @@ def peer_sender(kernel, peer: Peer, task=None):
         sock.close()
         return
     peer.socks.append(sock)
+    peer.out = sock
     peer.link = link
     name = info.get("name")
     if isinstance(name, str) and not peer.name:
@@ -191,7 +194,9 @@ def peer_sender(kernel, peer: Peer, task=None):
                     kernel._unsendable(peer, msg, exc)
             data = link.data_to_send()
             if data:
+                peer.busy = True
                 n = yield sock.sendall(data)
+                peer.busy = False
                 if n is not None:
                     raise PeerLostError("peer %s did not take data for %s s"
                                         % (peer.location, kernel.peer_timeout))

@@ -16,6 +16,7 @@ with `allow_insecure=True`, which is logged loudly (docs/protocol.md).
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -30,6 +31,7 @@ from picoos.kernel import scheduler as _sched
 from picoos.kernel.location import Location
 from picoos.kernel.task import Task
 from picoos.kernel.traps import SubCall, Value, coro
+from picoos.kernel.waitq import WaitQueue
 from picoos.net import addrs as _addrs
 from picoos.net.auth import secret_bytes
 from picoos.net.codec import Codec
@@ -42,11 +44,13 @@ from picoos.net.transfer import FileTransfer
 from picoos.net.udp import Discovery
 from picoos.net.wire import DEFAULT_MAX_FRAME
 
-__all__ = ["NetKernel", "Pycos", "PeerStatus", "DEFAULT_UDP_PORT", "MsgTimeout"]
+__all__ = ["NetKernel", "Pycos", "PeerStatus", "DEFAULT_UDP_PORT", "DEFAULT_TCP_PORT",
+           "MsgTimeout"]
 
 log = logging.getLogger("picoos.net")
 
 DEFAULT_UDP_PORT = 9705
+DEFAULT_TCP_PORT = 9705     # tried first when tcp_port is None (as pycos does)
 MsgTimeout = 10     # pycos's default seconds for requests that need a bound
 
 
@@ -80,13 +84,18 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
     Use `NetKernel(...).run(main)` to run it in the calling thread, or the
     `Pycos` subclass for pycos's background-thread default kernel.
 
+    `tcp_port=None` (the default, as in pycos) listens on port 9705 when it
+    is free and on any free port otherwise, so the first kernel of a host
+    has a known port; 0 always picks a free port. Kernels on one host share
+    `udp_port` for discovery, and find each other on it (udp.py).
+
     Raises `InsecureConfigError` when there is no secret and the kernel
     would listen beyond loopback without `allow_insecure=True`; `ValueError`
     for a bad argument; `OSError` when a port cannot be bound.
     """
 
     def __init__(self, name: Optional[str] = None, host: Optional[str] = None,
-                 ext_host: Optional[str] = None, tcp_port: int = 0,
+                 ext_host: Optional[str] = None, tcp_port: Optional[int] = None,
                  udp_port: int = DEFAULT_UDP_PORT, discover_peers: bool = True,
                  secret: Union[str, bytes] = "", certfile: Optional[str] = None,
                  keyfile: Optional[str] = None, cafile: Optional[str] = None,
@@ -110,9 +119,10 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
                        certfile, keyfile, cafile, dest_path, max_file_size, pulse_interval,
                        peer_timeout, connect_timeout, handshake_timeout, discover_interval,
                        discovery_window, ipv4_udp_multicast, allow_insecure, max_frame):
-        if not isinstance(tcp_port, int) or not 0 <= tcp_port < 65536:
-            raise ValueError("tcp_port must be an int in 0..65535 (0: any free port), got %r"
-                             % (tcp_port,))
+        if tcp_port is not None and (isinstance(tcp_port, bool) or not isinstance(tcp_port, int)
+                                     or not 0 <= tcp_port < 65536):
+            raise ValueError("tcp_port must be an int in 0..65535 (0: any free port) or None "
+                             "(9705 if free, else any), got %r" % (tcp_port,))
         if not isinstance(udp_port, int) or not 0 <= udp_port < 65536:
             raise ValueError("udp_port must be an int in 0..65535, got %r" % (udp_port,))
         if max_file_size is not None and (not isinstance(max_file_size, int) or max_file_size < 0):
@@ -192,6 +202,7 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         self._refs = RefTable(self)
         self._codec = Codec(self._refs.to_ref, self._refs.from_ref)
         self._collector = None      # daemon task that receives MonitorStatus for finish()
+        self._online_waiters = WaitQueue()  # tasks in locate() waiting for a new peer
         self._closing = False
         self._listener = None
         self._udp_sock = None
@@ -202,7 +213,15 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         raw = socket.socket(fam, socket.SOCK_STREAM)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            raw.bind((self._bind_addr, self._tcp_port))
+            if self._tcp_port is None:
+                try:
+                    raw.bind((self._bind_addr, DEFAULT_TCP_PORT))
+                except OSError as exc:
+                    if exc.errno != errno.EADDRINUSE:
+                        raise
+                    raw.bind((self._bind_addr, 0))   # another kernel of this host has it
+            else:
+                raw.bind((self._bind_addr, self._tcp_port))
             raw.listen(128)
         except OSError:
             raw.close()
@@ -212,7 +231,13 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         self.location = Location(self._ext_addr, port)
         os.makedirs(self._dest_path, exist_ok=True)
         if self._discover and self._udp_port:
-            self._udp_sock = self._open_udp()
+            try:
+                self._udp_sock = self._open_udp()
+            except OSError as exc:
+                # the kernel still works with peer(); say why nobody finds it
+                log.warning("discovery is off: cannot bind UDP port %d (%s); another program "
+                            "holds it without SO_REUSEADDR? Use peer() or another udp_port",
+                            self._udp_port, exc)
 
     def _info(self) -> dict:
         return {"name": self.name, "location": [self.location.addr, self.location.port],
@@ -255,18 +280,32 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         self._closing = True
         for peer in list(self._peers.values()):
             link = peer.link
-            if link is not None and peer.state == ONLINE and peer.socks and peer.idle:
-                # best effort, without waiting: tell the peer this is no crash
-                try:
-                    link.send_bye()
-                    peer.socks[0]._sock.send(link.data_to_send())
-                except (OSError, NetError):
-                    pass
+            if link is not None and peer.state == ONLINE and peer.out and not peer.busy:
+                self._flush_at_exit(peer, link)
             self._peer_lost(peer, "kernel shut down")
         if self._listener is not None:
             self._listener.close()
         if self._udp_sock is not None:
             self._udp_sock.close()
+
+    def _flush_at_exit(self, peer: Peer, link) -> None:
+        """Best effort at shutdown: send what tasks queued for the peer that
+        its sender has not run for yet (a program's last `send` before it
+        ends, as pycos delivers it), then BYE, so the peer knows this is no
+        crash. Bounded by one short blocking write."""
+        try:
+            while peer.queue:
+                msg = peer.queue.popleft()
+                try:
+                    link.send_message(msg)
+                except Exception:   # noqa: BLE001 - an unpicklable message
+                    pass
+            link.send_bye()
+            raw = peer.out._sock
+            raw.settimeout(min(self.connect_timeout, 2.0))
+            raw.sendall(link.data_to_send())
+        except (OSError, NetError):
+            pass
 
     # -- peers -------------------------------------------------------------
 
@@ -302,6 +341,8 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
     def _peer_online(self, peer: Peer) -> None:
         peer.state = ONLINE
         peer.waiters.wake_all(True)
+        # locate() without a location asks every new peer
+        self._online_waiters.wake_all(True)
         log.info("peer %r at %s is online", peer.name, peer.location)
         self._tell_status(peer, PeerStatus.Online)
 
@@ -406,12 +447,31 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
         return 0
 
     def locate(self, name: str, timeout: Optional[float] = None):
-        """`loc = yield kernel.locate(name)`: the Location of the peer
-        kernel called `name`, or None."""
+        """`loc = yield kernel.locate(name, timeout=None)`: the Location of
+        the peer kernel called `name`. As in pycos it waits until such a
+        peer comes online (found by discovery or `peer()`); None when
+        `timeout` seconds pass first. Raises `ValueError` for a negative
+        timeout."""
+        if timeout is not None and (isinstance(timeout, bool) or
+                                    not isinstance(timeout, (int, float)) or timeout < 0):
+            raise ValueError("locate timeout must be None or seconds >= 0, got %r" % (timeout,))
         for p in list(self._peers.values()):
             if p.name == name and p.state == ONLINE:
                 return Value(p.location)
-        return Value(None)
+        if timeout == 0:
+            return Value(None)
+        return SubCall(self._locate_peer(name, timeout))
+
+    def _locate_peer(self, name, timeout):
+        deadline = None if timeout is None else self.clock.now() + timeout
+        while True:
+            for p in list(self._peers.values()):
+                if p.name == name and p.state == ONLINE:
+                    return p.location
+            left = None if deadline is None else deadline - self.clock.now()
+            if left is not None and left <= 0:
+                return None
+            yield _ParkIn(self._online_waiters, left, False)
 
     # -- locate hooks of the kernel --------------------------------------
 
@@ -427,19 +487,49 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
     def _locate(self, op, table, name, location, timeout):
         if location is None or location == self.location:
             found = table.get(name)
-            if found is not None or location is not None:
+            if found is not None or location is not None or timeout == 0:
                 return Value(found)
-            locations = [p.location for p in self._peers.values() if p.state != CLOSED]
-        else:
-            locations = [location]
-        return SubCall(self._locate_remote(op, name, location, locations, timeout))
+            return SubCall(self._locate_anywhere(op, table, name, timeout))
+        return SubCall(self._locate_at(op, name, location, timeout))
 
-    def _locate_remote(self, op, name, location, locations, timeout):
-        if location is not None and location not in self._peers:
+    def _locate_at(self, op, name, location, timeout):
+        """Ask the kernel at `location` only (connecting to it first)."""
+        if location not in self._peers:
             if (yield self.peer(location)) != 0:
                 return None
-        r = yield self._request(locations, op, (name,), timeout, accept=lambda v: v is not None)
+        r = yield self._request([location], op, (name,), timeout)
         return None if r is LOST or r is TIMED_OUT else r
+
+    def _locate_anywhere(self, op, table, name, timeout):
+        """pycos's locate without a location: wait until some peer has
+        `name`. Every peer is asked; a peer that comes online later (found
+        by discovery, or by `peer()`) is asked when it does, and all are
+        asked again every `pulse_interval` seconds, since the name may be
+        registered after a first "no". None once `timeout` (None: never)
+        has passed."""
+        clock = self.clock
+        deadline = None if timeout is None else clock.now() + timeout
+        found = lambda v: v is not None     # noqa: E731
+        while True:
+            got = table.get(name)           # registered here meanwhile
+            if got is not None:
+                return got
+            left = None if deadline is None else deadline - clock.now()
+            if left is not None and left <= 0:
+                return None
+            locations = [p.location for p in list(self._peers.values()) if p.state == ONLINE]
+            if locations:
+                # one round is bounded, so a peer that never answers cannot
+                # keep the others' later answers (or a new peer) from us
+                bound = MsgTimeout if left is None else min(left, MsgTimeout)
+                r = yield self._request(locations, op, (name,), bound, accept=found)
+                if r is not LOST and r is not TIMED_OUT and r is not None:
+                    return r
+                left = None if deadline is None else deadline - clock.now()
+                if left is not None and left <= 0:
+                    return None
+            wait = self.pulse_interval if left is None else min(self.pulse_interval, left)
+            yield _ParkIn(self._online_waiters, wait, False)
 
     def _task_reference(self, task):
         raise TypeError("task %r travels to peers inside messages of a networked kernel; "
@@ -451,7 +541,26 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
 
     @property
     def dest_path(self) -> str:
+        """Where files from peers land (`send_file`); settable, as in
+        pycos: a relative path (or one outside the current dest_path) is
+        put under the current one, so a program can only narrow it."""
         return self._dest_path
+
+    @dest_path.setter
+    def dest_path(self, path: str) -> None:
+        if not isinstance(path, str) or not path:
+            raise ValueError("dest_path must be a non-empty str, got %r" % (path,))
+        base = self._dest_path
+        full = os.path.realpath(path if os.path.isabs(path) else os.path.join(base, path))
+        if os.path.commonpath([base, full]) != base:
+            # as pycos does: a path elsewhere is taken as relative to dest_path
+            full = os.path.realpath(os.path.join(
+                base, os.path.splitdrive(path)[1].lstrip(os.sep)))
+            if os.path.commonpath([base, full]) != base:
+                raise ValueError("dest_path %r would leave %s (a '..' escapes it): give a "
+                                 "folder inside it" % (path, base))
+        os.makedirs(full, exist_ok=True)
+        self._dest_path = full
 
 
 def _collector(task=None):

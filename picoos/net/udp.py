@@ -13,6 +13,17 @@ the TCP handshake then decides whether it really is one of us. A peer
 reached across subnets with `peer(loc, relay=True)` re-announces us on its
 own subnets, so kernels there find us too.
 
+Kernels that listen on loopback only (the default without a secret) find
+the other kernels of the same host: the discovery socket is bound to the
+loopback broadcast address 127.255.255.255 and announcements go there, so
+every such kernel of the host hears them - a broadcast reaches every
+socket bound to the port, where a unicast datagram to a port shared with
+SO_REUSEADDR/SO_REUSEPORT would reach only one - and nothing from the LAN
+can (no other host can send to that address). Where the system does not
+know that address (it is Linux's), the IPv4 multicast group is used on the
+loopback interface instead. Loopback discovery always uses IPv4, also for
+a kernel on ::1 (the datagram carries the address to connect to).
+
 Two tasks do this: the listener and the announcer (STYLE habit 13).
 """
 from __future__ import annotations
@@ -28,18 +39,23 @@ from picoos.net import addrs as _addrs
 from picoos.net.discovery import MAX_DATAGRAM, DiscoveryCodec
 from picoos.net.errors import DiscoveryError
 
-__all__ = ["Discovery", "MCAST_V4", "MCAST_V6"]
+__all__ = ["Discovery", "MCAST_V4", "MCAST_V6", "LOOPBACK_BCAST"]
 
 log = logging.getLogger("picoos.net")
 
 MCAST_V4 = "239.255.97.5"
 MCAST_V6 = "ff02::9705"
+LOOPBACK_BCAST = "127.255.255.255"
 
 
 class Discovery:
     """Mixin of the networked kernel: the discovery socket and its tasks."""
 
     def _open_udp(self) -> AsyncSocket:
+        self._dcodec = DiscoveryCodec(self._secret, window=self._discovery_window)
+        self._discovery_drops = 0
+        if self._loopback_only:
+            return self._open_loopback_udp()
         v6 = ":" in self.location.addr
         fam = socket.AF_INET6 if v6 else socket.AF_INET
         raw = socket.socket(fam, socket.SOCK_DGRAM)
@@ -47,16 +63,41 @@ class Discovery:
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if not v6:
                 raw.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-            # a loopback-only kernel must not hear (or be steered by) the LAN
-            raw.bind((self._bind_addr if self._loopback_only else "", self._udp_port))
-            if not self._loopback_only:
-                self._join_multicast(raw, v6)
+            raw.bind(("", self._udp_port))
+            self._join_multicast(raw, v6)
         except OSError:
             raw.close()
             raise
         self._udp_raw = raw
-        self._dcodec = DiscoveryCodec(self._secret, window=self._discovery_window)
-        self._discovery_drops = 0
+        self._loop_target = None
+        return AsyncSocket(raw)
+
+    def _open_loopback_udp(self) -> AsyncSocket:
+        """The discovery socket of a loopback-only kernel (module docstring):
+        it must not hear (or be steered by) the LAN, yet must hear every
+        other kernel of this host."""
+        port = self._udp_port
+        raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            try:
+                raw.bind((LOOPBACK_BCAST, port))
+                self._loop_target = (LOOPBACK_BCAST, port)
+            except OSError:
+                # no loopback broadcast here (not Linux): multicast on lo
+                raw.bind((MCAST_V4, port))
+                lo = socket.inet_aton("127.0.0.1")
+                raw.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                               socket.inet_aton(MCAST_V4) + lo)
+                raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, lo)
+                raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+                raw.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 0)
+                self._loop_target = (MCAST_V4, port)
+        except OSError:
+            raw.close()
+            raise
+        self._udp_raw = raw
         return AsyncSocket(raw)
 
     def _join_multicast(self, raw, v6: bool) -> None:
@@ -85,7 +126,7 @@ class Discovery:
     def _targets(self):
         port = self._udp_port
         if self._loopback_only:
-            return []
+            return [self._loop_target]
         if ":" in self.location.addr:
             out = []
             for _, ifname in socket.if_nameindex():
@@ -152,6 +193,11 @@ class Discovery:
             except DiscoveryError as exc:
                 self._discovery_drops += 1
                 log.debug("discovery datagram from %s dropped: %s", src, exc)
+                continue
+            if self._loopback_only and not _addrs.is_loopback(src[0]):
+                # cannot arrive on 127.255.255.255; defence in depth for the
+                # multicast fallback, which the LAN could reach
+                self._discovery_drops += 1
                 continue
             addr = ann.addrs[0] if ann.addrs else src[0]
             try:

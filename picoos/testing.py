@@ -35,6 +35,9 @@ class FakeClock:
     `autojump_threshold` is how many real seconds the kernel first waits for
     I/O before jumping to the next timer (0: jump at once)."""
 
+    #: timers fire at their exact deadlines (no 1 ms buckets as with the system clock)
+    timer_resolution = 0
+
     def __init__(self, start=0.0, autojump=True, autojump_threshold=0.0):
         self._now = float(start)
         self.autojump = autojump

@@ -10,7 +10,9 @@ A clock has three duties:
 * `timeout_for(deadline)` — how long the kernel may block in the notifier
   when the earliest timer is due at `deadline` (None: no timer);
 * `idle(deadline)` — called when the kernel waited and nothing happened;
-  the system clock ignores it, a fake clock may jump to `deadline`.
+  the system clock ignores it, a fake clock may jump to `deadline`;
+* `timer_resolution` — timers ending within one such tick share a bucket
+  and fire at its end (0: exact deadlines).
 """
 from time import monotonic
 
@@ -19,6 +21,9 @@ class SystemClock:
     """The real, monotonic clock."""
 
     __slots__ = ()
+
+    #: timers ending within the same millisecond share one heap entry
+    timer_resolution = 0.001
 
     now = staticmethod(monotonic)
 

@@ -148,7 +148,7 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
                 # without a secret only loopback is safe; say how to reach further
                 host = "127.0.0.1"
                 log.info("networked kernel %r has no secret: listening on loopback only "
-                         "(give secret=... to reach other machines)", name or "")
+                         "(give secret=... to reach other machines)", self.name)
         self._host = host
         bind_addr = "" if _addrs.is_wildcard(host) else Location(host, 1).addr
         self._bind_addr = bind_addr

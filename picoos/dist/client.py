@@ -131,6 +131,7 @@ class Client(FleetControl):
         self._closed = False
         self._kernel: Any = None                    # the networked kernel jobs start from
         self._monitor: Any = None                   # task receiving the jobs' MonitorStatus
+        self._spawner: Any = None                   # task creating tasks on that kernel
         self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
 
     # -- configuration ------------------------------------------------------------------
@@ -346,8 +347,7 @@ class Client(FleetControl):
                     srv.send((P.INIT, payload))
                 if payloads:
                     self._wait_installed(srv)
-                from picoos.kernel.task import Task
-                Task(self._start_job, job, srv)
+                self._spawn(self._start_job, job, srv)
             except OSError as exc:
                 with self._cv:       # never reached the server: safe to queue again
                     (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
@@ -376,11 +376,37 @@ class Client(FleetControl):
 
     def _start_net(self) -> None:
         from picoos.dist.netjobs import client_kernel
+        self._kernel, own = client_kernel(self)
+        ready = threading.Event()
+        if own:
+            threading.Thread(target=self._kernel.run, args=(self._net_main, ready, own),
+                             daemon=True, name="client-kernel").start()
+        else:
+            from picoos.kernel.task import Task
+            Task(self._net_main, ready, own)
+        if not ready.wait(30.0):
+            raise DistError("the client's networked kernel did not start within 30s")
+
+    def _net_main(self, ready: threading.Event, own: bool, task: Any = None) -> Any:
+        """The client's first task on its kernel: starts the job monitor and
+        the peer watcher, then creates the tasks other threads ask for (a
+        task made in a plain thread would belong to the default kernel)."""
         from picoos.kernel.task import Task
-        self._kernel = client_kernel(self)
+        if not own:
+            task.set_daemon()
+        self._spawner = task
         self._monitor = Task(self._job_monitor)
-        watcher = Task(self._peer_watcher)
-        self._kernel.peer_status(watcher)
+        self._kernel.peer_status(Task(self._peer_watcher))
+        ready.set()
+        while True:
+            msg = yield task.receive()
+            if msg is None:
+                return 0
+            fn, args = msg
+            Task(fn, *args)
+
+    def _spawn(self, fn: Any, *args: Any) -> None:
+        self._spawner.send((fn, args))
 
     def _start_job(self, job: Job, srv: ServerLink, task: Any = None) -> Any:
         from picoos.dist.netjobs import start_job
@@ -509,8 +535,20 @@ class Client(FleetControl):
             if first:
                 node.setup_done = True
                 deliver(self.status_task, DispycosStatus(Scheduler.NodeInitialized, node.info()))
+        # the server takes jobs once its kernel's job entry is found (jobs then
+        # reach it in the order they were dispatched)
+        self._spawn(self._find_entry, srv)
+
+    def _find_entry(self, srv: ServerLink, task: Any = None) -> Any:
+        from picoos.dist.netjobs import find_entry
+        ok = yield find_entry(srv)
+        node = srv.node
+        if not ok:
+            self._errors[node.key] = f"server {srv.location}: its kernel has no job entry"
+            self.server_lost(srv, "its kernel could not be reached")
+            return
         with self._cv:
-            if node.state not in (READY, SUSPENDED) or self._closed:
+            if node.state not in (READY, SUSPENDED) or self._closed or srv.state != READY:
                 srv.close()
                 return
             self._servers[srv.location] = srv
@@ -710,6 +748,8 @@ class Client(FleetControl):
                 node.send((P.DETACH, terminate))
                 self.node_lost(node, "client closed")
         deliver(self.status_task, DispycosStatus(Scheduler.ClientClosed, self))
+        if self._spawner is not None:
+            self._spawner.send(None)     # a private kernel then shuts down
         return 0
 
     def __enter__(self) -> "Client":

@@ -23,35 +23,50 @@ log = logging.getLogger("picoos.dist")
 START_TIMEOUT = 30.0   # seconds a server's kernel has to find and start the job entry
 
 
-def client_kernel(client: Any) -> Any:
-    """The networked kernel the client's jobs start from (and report to).
+def client_kernel(client: Any) -> Tuple[Any, bool]:
+    """The networked kernel the client's jobs start from, and whether it is
+    the client's own.
 
     The program's default kernel when it is networked (``import
-    picoos.netpycos`` or ``picoos.dispycos`` made it so); otherwise a new
-    networked default kernel with the client's secret and TLS files. Raises
-    DistError when the program already runs a kernel that is not networked,
-    or one whose secret differs from the client's (its peers would refuse it).
+    picoos.dispycos`` or ``picoos.netpycos`` made it so) and has the
+    client's secret: then job tasks and the program's tasks can message each
+    other. Otherwise (no kernel yet, a plain one, another secret) a private
+    networked kernel with the client's secret and TLS files, which the client
+    runs in a thread of its own; that suits programs that use the client
+    from plain threads (``job.result()``).
     """
     from picoos.kernel import context
-    from picoos.net import NetKernel, Pycos
+    from picoos.net import NetKernel
     from picoos.net.auth import secret_bytes
     kernel = context.default
-    if kernel is None or kernel._quit:
-        kwargs = {}
-        if client.certfile:
-            kwargs.update(certfile=client.certfile, keyfile=client.keyfile or None,
-                          cafile=client.cafile or None)
-        return Pycos(name=client.name, secret=client.secret, discover_peers=False,
-                     udp_port=0, **kwargs)
-    if not isinstance(kernel, NetKernel):
-        raise DistError("the program's kernel is not networked: import picoos.dispycos "
-                        "(or picoos.netpycos) before the first task is created, or create "
-                        "picoos.net.Pycos(secret=...) first")
-    if client.secret and secret_bytes(client.secret) != kernel._secret:
-        raise DistError("the client's secret differs from the secret of the program's "
-                        "networked kernel; create picoos.net.Pycos(secret=<the nodes' "
-                        "secret>) before the client, or give the client the same secret")
-    return kernel
+    if kernel is not None and not kernel._quit and isinstance(kernel, NetKernel) and \
+            secret_bytes(client.secret) == kernel._secret:
+        return kernel, False
+    if client.ssl_context is not None and not client.certfile:
+        # a server's kernel also connects to the client's kernel (to send
+        # messages and MonitorStatus), so that kernel must accept TLS too
+        raise DistError("TLS needs the client's own certfile/keyfile as well as cafile: the "
+                        "servers' kernels connect back to the client's kernel over TLS")
+    kwargs = {}
+    if client.certfile:
+        kwargs.update(certfile=client.certfile, keyfile=client.keyfile or None,
+                      cafile=client.cafile or None)
+    kernel = NetKernel(name=client.name, secret=client.secret, discover_peers=False, udp_port=0,
+                       **kwargs)
+    return kernel, True
+
+
+def find_entry(srv: Any):
+    """Sub-call: connect to server ``srv``'s kernel and find its job entry;
+    True when found (kept in ``srv.rps``)."""
+    from picoos.net import RPS
+    from picoos.dist.server import JOB_ENTRY
+    rps = yield RPS.locate(JOB_ENTRY, srv.loc, START_TIMEOUT)
+    if not isinstance(rps, RPS):
+        log.warning("server %s: no job entry found on its kernel", srv.location)
+        return False
+    srv.rps = rps
+    return True
 
 
 def start_job(srv: Any, job: Any, monitor: Any):
@@ -62,16 +77,10 @@ def start_job(srv: Any, job: Any, monitor: Any):
     ``(None, error tuple)`` when the job itself cannot be sent (e.g. its
     arguments do not pickle).
     """
-    from picoos.net import RPS
-    from picoos.dist.server import JOB_ENTRY
     from picoos.kernel.task import Task
     try:
-        if srv.rps is None:
-            rps = yield RPS.locate(JOB_ENTRY, srv.loc, START_TIMEOUT)
-            if not isinstance(rps, RPS):
-                log.warning("server %s: no job entry on its kernel", srv.location)
-                return None, None
-            srv.rps = rps
+        if srv.rps is None and not (yield find_entry(srv)):
+            return None, None
         rtask = yield srv.rps(job.id, job.ref, job.args, job.kwargs, job.io, monitor)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         import traceback

@@ -9,7 +9,7 @@ import jobfuncs
 from picoos.dist.client import Client
 from picoos.dist.config import NodeConfig
 from picoos.dist.daemon import NodeDaemon
-from picoos.dist.errors import NodeUnavailable
+from picoos.dist.errors import DistError, NodeUnavailable
 from picoos.dist.status import Scheduler
 
 WAIT = 60
@@ -94,8 +94,14 @@ def test_tls_links(start_node, certs):
     with pytest.raises(NodeUnavailable):
         plain.schedule(timeout=2)
     plain.close(timeout=5)
+    # the servers' kernels connect back to the client's kernel: it needs a
+    # certificate of its own, and says so when it has none
+    no_cert = Client([jobfuncs.square], nodes=[node.addr], secret="s", cafile=cert,
+                     pulse_interval=0.5)
+    with pytest.raises(DistError, match="certfile"):
+        no_cert.schedule(timeout=WAIT)
     client = Client([jobfuncs.square], nodes=[node.addr], secret="s", cafile=cert,
-                    pulse_interval=0.5)
+                    certfile=cert, keyfile=key, pulse_interval=0.5)
     client.schedule(timeout=WAIT)
     assert client.run(jobfuncs.square, 8).result(WAIT) == 64
     srv = client._server(client.servers()[0])

@@ -40,7 +40,8 @@ def echo(task=None):
 
 
 def control(task=None):
-    """('subscribe', channel, reply_to): subscribe echo to the channel."""
+    """('subscribe', channel, reply_to): subscribe echo to the channel;
+    ('register', name, reply_to): start a task registered as `name`."""
     task.register("control")
     while True:
         msg = yield task.receive()
@@ -49,10 +50,20 @@ def control(task=None):
             e = yield Task.locate("echo")
             r = yield ch.subscribe(e)
             reply_to.send(("subscribed", r))
+        elif msg[0] == "register":
+            # a task registered under a name chosen by the test, from now on
+            _, name, reply_to = msg
+            Task(parked, name)
+            reply_to.send(("registered", name))
         elif msg[0] == "locate":
             _, loc, name, reply_to = msg
             t = yield Task.locate(name, loc, timeout=5)
             reply_to.send(("located", t))
+
+
+def parked(name, task=None):
+    task.register(name)
+    yield task.receive()
 
 
 def square(x, task=None):

@@ -37,3 +37,88 @@ print(pycos.Task(client).value(), srv.value(), flush=True)
 '''
     out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["sent", "42"], out.stderr
+
+
+def test_import_names_the_networked_classes_on_picoos():
+    """As pycos.netpycos patches pycos: after `import picoos as pycos;
+    import picoos.netpycos`, `pycos.Pycos(secret=...)` and `pycos.RPS` are
+    the networked ones (pycos programs are written that way)."""
+    prog = r'''
+import picoos as pycos
+import picoos.kernel.scheduler as sched
+assert pycos.Pycos is sched.Pycos
+import picoos.netpycos
+import picoos.net as net
+assert pycos.Pycos is net.Pycos and pycos.RPS is net.RPS and pycos.PeerStatus is net.PeerStatus
+s = pycos.Pycos(host="127.0.0.1", discover_peers=False, tcp_port=0)
+assert pycos.Pycos.instance() is s and s.location is not None
+def f(task=None):
+    yield task.sleep(0)
+    return pycos.RPS(g).register()
+def g(task=None):
+    yield task.sleep(0)
+print("registered", pycos.Task(f).value(), flush=True)
+'''
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["registered", "0"], out.stderr
+
+
+def test_default_tcp_port_is_9705_when_free(tmp_path):
+    """tcp_port=None (pycos's default): 9705 if free, else any free port."""
+    import socket
+
+    from picoos.net import DEFAULT_TCP_PORT, NetKernel
+    probe = socket.socket()
+    try:
+        probe.bind(("127.0.0.1", DEFAULT_TCP_PORT))
+        free = True
+    except OSError:
+        free = False
+    finally:
+        probe.close()
+    a = NetKernel(host="127.0.0.1", discover_peers=False, dest_path=str(tmp_path))
+    b = NetKernel(host="127.0.0.1", discover_peers=False, dest_path=str(tmp_path))
+    try:
+        if free:
+            assert a.location.port == DEFAULT_TCP_PORT
+        assert b.location.port not in (0, a.location.port)
+    finally:
+        a._shutdown()
+        b._shutdown()
+
+
+def test_bad_tcp_port_is_refused():
+    import pytest
+
+    from picoos.net import NetKernel
+    for bad in (-1, 70000, "9705", True):
+        with pytest.raises(ValueError, match="tcp_port"):
+            NetKernel(host="127.0.0.1", discover_peers=False, tcp_port=bad)
+
+
+def test_dest_path_can_be_narrowed_but_not_left(tmp_path):
+    """pycos's rps_node_server sets `scheduler.dest_path` to a folder under
+    it; a path elsewhere is taken as relative to dest_path, and '..' that
+    would leave it is refused."""
+    import os
+
+    import pytest
+
+    from picoos.net import NetKernel
+    k = NetKernel(host="127.0.0.1", discover_peers=False, tcp_port=0,
+                  dest_path=str(tmp_path / "dest"))
+    try:
+        base = k.dest_path
+        k.dest_path = os.path.join(base, "scripts")
+        assert k.dest_path == os.path.join(base, "scripts") and os.path.isdir(k.dest_path)
+        k.dest_path = "sub"         # relative: under the current one
+        assert k.dest_path == os.path.join(base, "scripts", "sub")
+        k.dest_path = "/elsewhere/x"    # outside: put under it, as pycos does
+        assert k.dest_path == os.path.join(base, "scripts", "sub", "elsewhere", "x")
+        with pytest.raises(ValueError, match="would leave"):
+            k.dest_path = "../../../../.."
+        with pytest.raises(ValueError, match="non-empty str"):
+            k.dest_path = ""
+        assert k.dest_path == os.path.join(base, "scripts", "sub", "elsewhere", "x")
+    finally:
+        k._shutdown()

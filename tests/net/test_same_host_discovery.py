@@ -126,3 +126,19 @@ def test_kernels_with_a_secret_on_the_hosts_address_find_each_other(disco):
     b = disco(name="b", host=host, secret="s3cret-for-this-test", udp_port=port)
     a.wait_peer(b.location)
     b.wait_peer(a.location)
+
+
+def test_ipv6_loopback_kernel_is_found_through_the_ipv4_loopback_broadcast(disco):
+    """Loopback discovery always runs on IPv4; the datagram carries ::1."""
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    port = free_udp_port()
+    a = disco(name="a6", host="::1", secret="", udp_port=port)
+    b = disco(name="b4", host="127.0.0.1", secret="", udp_port=port)
+    a.wait_peer(b.location)
+    b.wait_peer(a.location)
+    assert a.location[0] == "::1"

@@ -64,6 +64,7 @@ def run_net(main, secret=SECRET, **kw):
     loopback in this thread; give its result."""
     kw.setdefault("host", "127.0.0.1")
     kw.setdefault("discover_peers", False)
+    kw.setdefault("tcp_port", 0)      # not the well-known 9705 a real program may want
     kw.setdefault("pulse_interval", 0.2)
     kw.setdefault("peer_timeout", 1.0)
     kernel = NetKernel(secret=secret, **kw)

@@ -20,6 +20,7 @@ from picoos.net import RPS, Pycos  # noqa: E402
 
 cfg = json.loads(sys.argv[1])
 kernel = Pycos(name=cfg.get("name", "child"), host="127.0.0.1", secret=cfg.get("secret", ""),
+               tcp_port=0,
                discover_peers=False, pulse_interval=cfg.get("pulse", 0.2),
                peer_timeout=cfg.get("peer_timeout", 1.0), dest_path=cfg.get("dest"),
                max_file_size=cfg.get("max_file_size"), certfile=cfg.get("certfile"),

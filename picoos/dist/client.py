@@ -64,7 +64,8 @@ class Client(FleetControl):
     ``tls``: wrap every link in TLS (on by default when ``cafile`` or
     ``certfile`` is given; nodes then need ``--certfile``/``--keyfile``).
     ``discover``: find nodes by signed UDP broadcast on ``udp_port``
-    (default: when no node address is given).
+    (default: when no node address is given). Without ``nodes``, the
+    environment variable ``PICOOS_NODES`` ("host[:port],...") names them.
     """
 
     def __init__(self, components: Iterable[Any] = (), nodes: Iterable[Any] = (),
@@ -108,6 +109,12 @@ class Client(FleetControl):
         self.targets: List[Tuple[str, int]] = []
         for entry in nodes or ():
             self._add_node_entry(entry)
+        if not self.targets and os.environ.get("PICOOS_NODES"):
+            # nodes named outside the program (e.g. for dispycos programs,
+            # which find nodes by broadcast): "host[:port],host[:port]"
+            for entry in os.environ["PICOOS_NODES"].split(","):
+                if entry.strip():
+                    self._add_node_entry(entry.strip())
         # without node addresses, nodes are found by signed UDP broadcasts
         self.discover = (not self.targets) if discover is None else discover
         self.udp_port = udp_port

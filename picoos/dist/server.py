@@ -132,6 +132,11 @@ class Server:
                 mod.__file__ = f"<picoos shipped {name}>"
                 self.modules[name] = mod
                 sys.modules[name] = mod     # so pickle finds shipped classes by name
+            if "pycos" not in mod.__dict__:
+                # as on a dispycos server, jobs find the (networked) kernel's
+                # API as ``pycos`` without importing it themselves
+                import picoos.netpycos
+                mod.__dict__["pycos"] = picoos.netpycos
             for line in imports:
                 try:
                     exec(line, mod.__dict__)

@@ -1,6 +1,6 @@
 """picoos.net: networked kernels, remote tasks and channels, RPS.
 
-Re-exports only; see node.py (the networked kernel), links.py, service.py,
+Re-exports only; see node.py (the networked kernel), locate.py, links.py, service.py,
 refs.py, rps.py, and docs/protocol.md for the wire protocol and security.
 """
 from picoos.net.errors import *  # noqa: F401,F403

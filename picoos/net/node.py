@@ -30,15 +30,16 @@ from picoos.kernel import context
 from picoos.kernel import scheduler as _sched
 from picoos.kernel.location import Location
 from picoos.kernel.task import Task
-from picoos.kernel.traps import SubCall, Value, coro
+from picoos.kernel.traps import coro
 from picoos.kernel.waitq import WaitQueue
 from picoos.net import addrs as _addrs
 from picoos.net.auth import secret_bytes
 from picoos.net.codec import Codec
 from picoos.net.errors import InsecureConfigError, NetError
 from picoos.net.links import CLOSED, CONNECTING, ONLINE, Peer, accept_loop, peer_sender
+from picoos.net.locate import Locating, MsgTimeout
 from picoos.net.refs import RefTable
-from picoos.net.requests import LOST, TIMED_OUT, Pending
+from picoos.net.requests import Pending
 from picoos.net.service import NetService, _ParkIn
 from picoos.net.transfer import FileTransfer
 from picoos.net.udp import Discovery
@@ -51,7 +52,6 @@ log = logging.getLogger("picoos.net")
 
 DEFAULT_UDP_PORT = 9705
 DEFAULT_TCP_PORT = 9705     # tried first when tcp_port is None (as pycos does)
-MsgTimeout = 10     # pycos's default seconds for requests that need a bound
 
 
 class PeerStatus:
@@ -78,7 +78,7 @@ def _check_interval(name, value, minimum=0.0):
     return float(value)
 
 
-class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
+class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
     """A kernel with networking (see the module docstring).
 
     Use `NetKernel(...).run(main)` to run it in the calling thread, or the
@@ -445,91 +445,6 @@ class NetKernel(NetService, FileTransfer, Discovery, _sched.Kernel):
             yield peer.sender.finish(timeout)
         self._peer_lost(peer, "closed by us")
         return 0
-
-    def locate(self, name: str, timeout: Optional[float] = None):
-        """`loc = yield kernel.locate(name, timeout=None)`: the Location of
-        the peer kernel called `name`. As in pycos it waits until such a
-        peer comes online (found by discovery or `peer()`); None when
-        `timeout` seconds pass first. Raises `ValueError` for a negative
-        timeout."""
-        if timeout is not None and (isinstance(timeout, bool) or
-                                    not isinstance(timeout, (int, float)) or timeout < 0):
-            raise ValueError("locate timeout must be None or seconds >= 0, got %r" % (timeout,))
-        for p in list(self._peers.values()):
-            if p.name == name and p.state == ONLINE:
-                return Value(p.location)
-        if timeout == 0:
-            return Value(None)
-        return SubCall(self._locate_peer(name, timeout))
-
-    def _locate_peer(self, name, timeout):
-        deadline = None if timeout is None else self.clock.now() + timeout
-        while True:
-            for p in list(self._peers.values()):
-                if p.name == name and p.state == ONLINE:
-                    return p.location
-            left = None if deadline is None else deadline - self.clock.now()
-            if left is not None and left <= 0:
-                return None
-            yield _ParkIn(self._online_waiters, left, False)
-
-    # -- locate hooks of the kernel --------------------------------------
-
-    def _locate_task(self, name, location, timeout):
-        return self._locate("locate_task", self._registry, name, location, timeout)
-
-    def _locate_channel(self, name, location, timeout):
-        return self._locate("locate_channel", self._channels, name, location, timeout)
-
-    def _locate_rps(self, name, location, timeout):
-        return self._locate("locate_rps", self._rpss, name, location, timeout)
-
-    def _locate(self, op, table, name, location, timeout):
-        if location is None or location == self.location:
-            found = table.get(name)
-            if found is not None or location is not None or timeout == 0:
-                return Value(found)
-            return SubCall(self._locate_anywhere(op, table, name, timeout))
-        return SubCall(self._locate_at(op, name, location, timeout))
-
-    def _locate_at(self, op, name, location, timeout):
-        """Ask the kernel at `location` only (connecting to it first)."""
-        if location not in self._peers:
-            if (yield self.peer(location)) != 0:
-                return None
-        r = yield self._request([location], op, (name,), timeout)
-        return None if r is LOST or r is TIMED_OUT else r
-
-    def _locate_anywhere(self, op, table, name, timeout):
-        """pycos's locate without a location: wait until some peer has
-        `name`. Every peer is asked; a peer that comes online later (found
-        by discovery, or by `peer()`) is asked when it does, and all are
-        asked again every `pulse_interval` seconds, since the name may be
-        registered after a first "no". None once `timeout` (None: never)
-        has passed."""
-        clock = self.clock
-        deadline = None if timeout is None else clock.now() + timeout
-        found = lambda v: v is not None     # noqa: E731
-        while True:
-            got = table.get(name)           # registered here meanwhile
-            if got is not None:
-                return got
-            left = None if deadline is None else deadline - clock.now()
-            if left is not None and left <= 0:
-                return None
-            locations = [p.location for p in list(self._peers.values()) if p.state == ONLINE]
-            if locations:
-                # one round is bounded, so a peer that never answers cannot
-                # keep the others' later answers (or a new peer) from us
-                bound = MsgTimeout if left is None else min(left, MsgTimeout)
-                r = yield self._request(locations, op, (name,), bound, accept=found)
-                if r is not LOST and r is not TIMED_OUT and r is not None:
-                    return r
-                left = None if deadline is None else deadline - clock.now()
-                if left is not None and left <= 0:
-                    return None
-            wait = self.pulse_interval if left is None else min(self.pulse_interval, left)
-            yield _ParkIn(self._online_waiters, wait, False)
 
     def _task_reference(self, task):
         raise TypeError("task %r travels to peers inside messages of a networked kernel; "

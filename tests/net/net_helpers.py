@@ -72,3 +72,24 @@ def run_net(main, secret=SECRET, **kw):
     def wrapper(task=None):
         return (yield from main(kernel, task))
     return kernel.run(wrapper)
+
+
+def wait_stopped(pid: int, bound: float = 10.0) -> None:
+    """Wait until every thread of process `pid` is stopped. A SIGSTOP is
+    delivered asynchronously: a kernel thread of the child may still handle
+    a message for a moment after kill() returned (seen under load)."""
+    import time
+    deadline = time.monotonic() + bound
+    while True:
+        states = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:
+                pass        # a thread that just ended
+        if states and all(s in "tT" for s in states):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("process %d not stopped within %s s: %s" % (pid, bound, states))
+        time.sleep(0.001)   # polling the process state itself

@@ -11,7 +11,7 @@ from picoos.kernel.task import MonitorStatus, Task
 from picoos.net import RPS, InsecureConfigError, NetKernel, PeerLostError
 from picoos.net.wire import FrameType, encode_frame
 
-from net_helpers import run_net
+from net_helpers import run_net, wait_stopped
 
 BOUND = 10
 
@@ -65,6 +65,7 @@ def test_pending_deliver_fails_when_peer_dies(child):
         yield kernel.peer(c.location)
         echo = yield Task.locate("echo", c.location, timeout=BOUND)
         os.kill(c.proc.pid, signal.SIGSTOP)
+        wait_stopped(c.proc.pid)    # else the child may still answer
         try:
             # no reply can come: the deliver must end with the peer's loss
             return (yield echo.deliver("late", timeout=None))

@@ -142,3 +142,35 @@ def test_ipv6_loopback_kernel_is_found_through_the_ipv4_loopback_broadcast(disco
     a.wait_peer(b.location)
     b.wait_peer(a.location)
     assert a.location[0] == "::1"
+
+
+def _one_datagram(kernel, bound=BOUND):
+    r, _, _ = select.select([kernel._udp_raw], [], [], bound)
+    assert r, "no discovery datagram within %s s" % bound
+    data, src = kernel._udp_raw.recvfrom(2048)
+    return kernel._dcodec.decode(data, time.time()), src
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["loopback-broadcast", "multicast-on-lo"])
+def test_loopback_announcement_reaches_every_kernel_of_the_host(monkeypatch, tmp_path, fallback):
+    """Both ways a loopback-only kernel announces itself: the loopback
+    broadcast address, and (where the system has none) the multicast group
+    on the loopback interface - forced here with an address this host
+    cannot bind."""
+    from picoos.net import NetKernel, udp
+    if fallback:
+        monkeypatch.setattr(udp, "LOOPBACK_BCAST", "203.0.113.77")
+    port = free_udp_port()
+    kernels = [NetKernel(name=n, host="127.0.0.1", udp_port=port, tcp_port=0,
+                         dest_path=str(tmp_path)) for n in ("a", "b", "c")]
+    try:
+        a, b, c = kernels
+        assert a._targets() == [(udp.MCAST_V4 if fallback else "127.255.255.255", port)]
+        assert a._announce() == 1
+        for k in kernels:       # every one hears it, the sender too
+            ann, src = _one_datagram(k)
+            assert (ann.name, ann.port, ann.addrs) == ("a", a.location.port, ["127.0.0.1"])
+            assert src[0] == "127.0.0.1"
+    finally:
+        for k in kernels:
+            k._shutdown()

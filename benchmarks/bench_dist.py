@@ -13,9 +13,14 @@ and a client, then measures:
   submitted only when the previous result is back (p50 and p90).
 
 The job is the same pycos-style generator for both (``def compute(x,
-task=None): return x * x; yield``): dispycos requires generator jobs, and
-picoos runs each on a fresh kernel in the server. A second picoos row runs
-a plain function, picoos's natural job, which skips that kernel.
+task=None): return x * x; yield``): dispycos requires generator jobs. On
+picoos each job is a task on the server's networked kernel, started
+through the server's registered job entry. The "picoos" row drives the
+client from a plain thread (``client.run(...).result()``); "picoos
+(dispycos API)" runs the very same task code as the dispycos row
+(``rtask = yield client.rtask(...)``, ``yield rtask()``) on picoos's
+networked kernel; "picoos (plain function)" runs a plain function, which
+the server runs in a thread of its kernel's pool.
 
 Why it matters: the dist layer's overhead per job bounds how small a job
 may be before farming it out stops paying. Goals: picoos >= 3x dispycos
@@ -50,6 +55,36 @@ def compute_plain(x):
     return x * x
 
 
+def _dispycos_style(pycos: Any, client: Any, params: Dict[str, Any], out: Dict[str, Any],
+                    task: Any = None) -> Any:
+    """The benchmark as a dispycos program: the same code for both systems."""
+    if (yield client.schedule()):
+        raise RuntimeError("could not schedule the client")
+    rt = yield client.rtask(compute, 3)
+    first = yield rt()
+    out["first"] = time.perf_counter() - T0
+    assert first == 9
+    n = params["jobs"]
+    t = time.perf_counter()
+    rts = []
+    for i in range(n):
+        rts.append((yield client.rtask(compute, i)))
+    results = []
+    for rt in rts:
+        results.append((yield rt()))
+    out["rate"] = n / (time.perf_counter() - t)
+    assert results == [i * i for i in range(n)], results[:5]
+    lat = []
+    for i in range(params["seq"]):
+        s = time.perf_counter()
+        rt = yield client.rtask(compute, i)
+        yield rt()
+        lat.append(time.perf_counter() - s)
+    lat.sort()
+    out["p50"], out["p90"] = percentile(lat, 50), percentile(lat, 90)
+    yield client.close()
+
+
 def _picoos(params: Dict[str, Any]) -> Dict[str, Any]:
     from picoos.dist.client import Client
     tmp = tempfile.mkdtemp(prefix="bench-dist-")
@@ -60,6 +95,13 @@ def _picoos(params: Dict[str, Any]) -> Dict[str, Any]:
         ready, _, _ = select.select([node.stdout], [], [], 60)
         line = node.stdout.readline() if ready else ""
         addr = re.search(r"ready (\S+:\d+)", line).group(1)
+        if params.get("job") == "api":
+            import picoos.netpycos as pycos
+            from picoos.dispycos import Client as DClient
+            out: Dict[str, Any] = {}
+            dclient = DClient([compute], nodes=[addr], pulse_interval=2.0)
+            pycos.Task(_dispycos_style, pycos, dclient, params, out).value()
+            return out
         fn = compute_plain if params.get("job") == "plain" else compute
         client = Client([fn], nodes=[addr], pulse_interval=2.0)
         client.schedule(timeout=60)
@@ -98,37 +140,9 @@ def _pycos(params: Dict[str, Any]) -> Dict[str, Any]:
         import pycos.netpycos
         from pycos.dispycos import Client, DispycosNodeAllocate
         out: Dict[str, Any] = {}
-
-        def client_proc(client, task=None):
-            if (yield client.schedule()):
-                raise RuntimeError("dispycos could not schedule the client")
-            rt = yield client.rtask(compute, 3)
-            first = yield rt()
-            out["first"] = time.perf_counter() - T0
-            assert first == 9
-            n = params["jobs"]
-            t = time.perf_counter()
-            rts = []
-            for i in range(n):
-                rts.append((yield client.rtask(compute, i)))
-            results = []
-            for rt in rts:
-                results.append((yield rt()))
-            out["rate"] = n / (time.perf_counter() - t)
-            assert results == [i * i for i in range(n)]
-            lat = []
-            for i in range(params["seq"]):
-                s = time.perf_counter()
-                rt = yield client.rtask(compute, i)
-                yield rt()
-                lat.append(time.perf_counter() - s)
-            lat.sort()
-            out["p50"], out["p90"] = percentile(lat, 50), percentile(lat, 90)
-            yield client.close()
-
         pycos.netpycos.Pycos(host="127.0.0.1")
         client = Client([compute], nodes=[DispycosNodeAllocate("127.0.0.1")])
-        pycos.Task(client_proc, client).value()
+        pycos.Task(_dispycos_style, pycos, client, params, out).value()
         return out
     finally:
         node.terminate()
@@ -163,6 +177,10 @@ def main() -> int:
             res = bench.run_worker("picoos", plain)
             bench.record("picoos", plain, res)
             rows_in.setdefault("picoos (plain function)", []).append(res)
+            api = dict(params, job="api")
+            res = bench.run_worker("picoos", api)
+            bench.record("picoos", api, res)
+            rows_in.setdefault("picoos (dispycos API)", []).append(res)
 
     def fig(name: str, key: str) -> Any:
         vals = [r[key] for r in rows_in.get(name, []) if "error" not in r]

@@ -292,12 +292,13 @@ class Client(FleetControl):
         # exists (the job monitor resumes us) or the job ended without one
         from picoos.kernel import context
         me = context.current_task()
-        job._waiters.append(me)
-        try:
-            while job.rtask is None and not job.done():
+        while job.rtask is None and not job.done():
+            job._waiters.append(me)
+            try:
                 yield me.suspend(1.0)
-        finally:
-            job._waiters.remove(me)
+            finally:
+                if me in job._waiters:
+                    job._waiters.remove(me)
         return job.rtask
 
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:

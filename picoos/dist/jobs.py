@@ -106,7 +106,8 @@ class Job:
 
     def _wake(self) -> None:
         """Wake the tasks in ``yield client.run(...)`` waiting for this job."""
-        for task in list(self._waiters):
+        waiters, self._waiters = self._waiters, []   # each is woken once
+        for task in waiters:
             task.resume(None)
 
     # -- waiting -----------------------------------------------------------------------

@@ -132,10 +132,18 @@ class ServerLink:
             f.write(data)
         except Exception as exc:  # a bad name from a server must not kill the reader
             log.error("file %r from %s refused: %s", name, self.location, exc)
+            error = str(exc)
             last = True
-        if last and f is not None:
-            self._recv_files.pop(name, None)
-            f.close()
+        else:
+            error = None
+        if last:
+            if f is not None:
+                self._recv_files.pop(name, None)
+                f.close()
+            try:   # the job waits for this, so the file is here before its result
+                self.send((P.FILE_DONE, name, error))
+            except OSError:
+                pass
 
     def send(self, msg: tuple) -> None:
         assert self.link is not None

@@ -46,19 +46,26 @@ log = logging.getLogger("picoos.dist")
 
 _current: "Optional[Server]" = None
 TERMINATE_GRACE = 0.5   # seconds a running job has to honour JobTerminated
+FILE_ACK_TIMEOUT = 120.0  # seconds the client has to confirm a file from send_file()
 _job_ctx = threading.local()
 
 
 def send_file(path: str, name: Optional[str] = None) -> None:
     """Send ``path`` (a file on this server) to the client, as ``name``.
 
-    Call it from inside a job; the file reaches the client's ``dest_path``
-    before the job's result does. Raises DistError outside a job.
+    Call it from inside a plain-function job (it blocks until the client
+    has the file, so the file is there before the job's result, which
+    travels over the kernel link). Generator jobs use the kernel's
+    ``yield pycos.Pycos().send_file(location, path)`` instead. Raises
+    DistError outside a job or when the client refused the file,
+    TimeoutError when the client does not confirm it in time.
     """
     server = _current
     if server is None or server.link is None:
         raise DistError("send_file() works only inside a job running on a picoos server")
     name = name or os.path.basename(path)
+    done = threading.Event()
+    server.file_acks[name] = done
     with open(path, "rb") as f:
         while True:
             data = f.read(P.FILE_CHUNK)
@@ -66,6 +73,12 @@ def send_file(path: str, name: Optional[str] = None) -> None:
             server.link.send((P.FILE, name, data, last))
             if last:
                 break
+    if not done.wait(FILE_ACK_TIMEOUT):
+        raise TimeoutError(f"the client did not confirm file {name!r} within "
+                           f"{FILE_ACK_TIMEOUT:g}s")
+    error = server.file_acks.pop(name, None)
+    if isinstance(error, str):
+        raise DistError(f"the client refused file {name!r}: {error}")
 
 
 def current_job_id() -> Optional[int]:
@@ -102,6 +115,7 @@ class Server:
         self.exiting = False
         self.modules: Dict[str, types.ModuleType] = {}
         self._files: Dict[str, Any] = {}
+        self.file_acks: Dict[str, Any] = {}         # name -> Event (then the error or None)
 
     # -- setup -----------------------------------------------------------------
 
@@ -273,6 +287,11 @@ class Server:
                     link.send((P.INIT_DONE, describe_error(exc)))
             elif kind == P.FILE:
                 self.receive_file(*msg[1:])
+            elif kind == P.FILE_DONE:
+                event = self.file_acks.get(msg[1])
+                if event is not None:
+                    self.file_acks[msg[1]] = msg[2]
+                    event.set()
             elif kind == P.PING:
                 link.send((P.PONG, msg[1]))
             elif kind == P.CLOSE:

@@ -7,9 +7,24 @@ when the count of discovery datagrams it dropped changes, and exits when
 stdin closes. With "relay_to": [addr, port] it first peers with that kernel
 (relay=True) and prints `RELAYED <result>`.
 """
+import faulthandler
 import json
 import logging
 import sys
+import threading
+
+faulthandler.enable()   # a test that sees no READY gets the stacks (SIGABRT)
+_out = threading.Lock()
+
+
+def say(text):
+    """One whole line on stdout: the main thread (READY) and the kernel's
+    thread (PEER, DROPS) write at once, and print() writes the text and its
+    newline separately, so lines could run into each other."""
+    with _out:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(relativeCreated)d %(name)s %(levelname)s %(message)s")
@@ -31,7 +46,7 @@ def watch(task=None):
     while True:
         st = yield task.receive()
         if st.status == PeerStatus.Online:
-            print("PEER %s %d %s" % (st.location.addr, st.location.port, st.name), flush=True)
+            say("PEER %s %d %s" % (st.location.addr, st.location.port, st.name))
 
 
 def drops(task=None):
@@ -42,20 +57,20 @@ def drops(task=None):
         yield task.sleep(0.2)
         if kernel._discovery_drops != seen:
             seen = kernel._discovery_drops
-            print("DROPS %d" % seen, flush=True)
+            say("DROPS %d" % seen)
 
 
 def relay_to(addr, port, task=None):
     """peer() across subnets, asking the peer to announce us on its LAN."""
     from picoos.kernel.location import Location
     r = yield kernel.peer(Location(addr, port), relay=True)
-    print("RELAYED %d" % r, flush=True)
+    say("RELAYED %d" % r)
 
 
 Task(watch)
 Task(drops)
 if cfg.get("relay_to"):
     Task(relay_to, *cfg["relay_to"])
-print("READY %s %d" % (kernel.location.addr, kernel.location.port), flush=True)
+say("READY %s %d" % (kernel.location.addr, kernel.location.port))
 sys.stdin.read()
 kernel.terminate()

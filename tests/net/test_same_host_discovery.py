@@ -58,11 +58,23 @@ class Disco:
             left = deadline - time.monotonic()
             r, _, _ = select.select([self.proc.stdout], [], [], max(left, 0))
             if not r:
-                raise AssertionError("no %s line within %s s" % (prefix, bound))
+                raise AssertionError("no %s line within %s s" % (prefix, bound)
+                                     + ("" if prefix != "READY" else self._log()))
             chunk = os.read(self.proc.stdout.fileno(), 65536)
             if not chunk:
                 raise AssertionError("discoproc ended:\n%s" % self.proc.stderr.read())
             self._buf += chunk.decode()
+
+    def _log(self):
+        # the child did not start: show why (its stack, if it hangs)
+        import signal as _signal
+        try:
+            self.proc.send_signal(_signal.SIGABRT)
+            _, err = self.proc.communicate(timeout=BOUND)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return "; its log:\n%s" % err
 
     def wait_peer(self, location, bound=BOUND):
         deadline = time.monotonic() + bound

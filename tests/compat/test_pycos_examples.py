@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 import urllib.request
 
@@ -217,6 +218,10 @@ def test_channel_sum_and_product(example):
     assert prod == pytest.approx(sent[0] * sent[1] * sent[2] * sent[3], rel=1e-5)
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 13),
+                    reason="the example loads its functions with exec() and then reads them "
+                    "from locals(), which Python 3.13 no longer allows (PEP 667); it fails "
+                    "the same way on pycos")
 def test_hotswap_replaces_client_and_server(example):
     p = example("hotswap.py")
     p.expect(r"server_proc/\S+ received: 1(?!\d)")

@@ -1,7 +1,7 @@
 """picoos.net: networked kernels, remote tasks and channels, RPS.
 
-Re-exports only; see node.py (the networked kernel), links.py, service.py,
-refs.py, rps.py, and docs/protocol.md for the wire protocol and security.
+Re-exports only; see node.py (the networked kernel), locate.py, links.py,
+service.py, refs.py, rps.py, and docs/protocol.md for the wire protocol and security.
 
 The names load on first use (PEP 562), so that a process that needs only
 the sans-I/O parts (the node daemon uses picoos.net.wire, auth, link,
@@ -16,6 +16,7 @@ _EXPORTS = {
     "NetKernel": "picoos.net.node",
     "PeerStatus": "picoos.net.node",
     "DEFAULT_UDP_PORT": "picoos.net.node",
+    "DEFAULT_TCP_PORT": "picoos.net.node",
     "MsgTimeout": "picoos.net.node",
     "RemoteTask": "picoos.net.refs",
     "RemoteChannel": "picoos.net.refs",
@@ -25,7 +26,7 @@ _EXPORTS = {
 }
 
 __all__ = ["Pycos", "NetKernel", "PeerStatus", "RPS", "RPSError", "Location", "RemoteTask",
-           "RemoteChannel", "DEFAULT_UDP_PORT", "MsgTimeout"]
+           "RemoteChannel", "DEFAULT_UDP_PORT", "DEFAULT_TCP_PORT", "MsgTimeout"]
 
 
 def __getattr__(name: str) -> Any:

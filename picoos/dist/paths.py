@@ -2,13 +2,12 @@
 
 A client names the files it ships and a job names the files it sends back;
 both names come from the other side of the network, so every one of them is
-checked here before a file is opened. pycos checked with a bare
-``startswith`` and let ``../`` through; this module resolves the real path
-and compares whole path components.
+checked before a file is opened. The check is picoos.net's
+(:func:`picoos.net.files.resolve`: whole path components, symlinks
+resolved); this module only adapts dist's names, which may carry a relative
+folder ("data/input.csv"), and gives dist's error type.
 """
 from __future__ import annotations
-
-import os
 
 from picoos.dist.errors import DistError
 
@@ -23,15 +22,13 @@ def safe_join(base: str, name: str) -> str:
     ``name`` must be relative, without ``..`` parts, NUL bytes or a drive,
     and must not resolve (through symlinks) outside ``base``.
     """
-    if not isinstance(name, str) or not name or "\x00" in name:
-        raise UnsafePath(f"file name {name!r} is not a non-empty string without NUL bytes")
-    norm = name.replace("\\", "/")
-    parts = [p for p in norm.split("/") if p not in ("", ".")]
-    if norm.startswith("/") or any(p == ".." for p in parts) or not parts:
-        raise UnsafePath(f"file name {name!r} leaves the destination directory; "
-                         f"expected a relative name without '..'")
-    base_real = os.path.realpath(base)
-    path = os.path.realpath(os.path.join(base_real, *parts))
-    if os.path.commonpath([base_real, path]) != base_real or path == base_real:
-        raise UnsafePath(f"file name {name!r} resolves outside {base!r}")
-    return path
+    from picoos.net.errors import PathEscapeError
+    from picoos.net.files import resolve
+    if not isinstance(name, str) or not name:
+        raise UnsafePath(f"file name {name!r}: expected a non-empty relative name")
+    folder, _, leaf = name.replace("\\", "/").rpartition("/")
+    try:
+        return resolve(base, leaf, folder or None)
+    except PathEscapeError as exc:
+        raise UnsafePath(f"file name {name!r} leaves the destination directory {base!r}: "
+                         f"{exc}") from None

@@ -27,11 +27,10 @@ produces bytes to send; the link task does the socket work.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from typing import Callable, Optional, Union
 
+from picoos.net.digest import compare_digest, hmac_sha256
 from picoos.net.errors import AuthError
 from picoos.net.wire import HANDSHAKE_MAX_FRAME, Frame, FrameType, encode_frame
 
@@ -54,10 +53,7 @@ def secret_bytes(secret: Union[str, bytes, None]) -> bytes:
 
 
 def _h(key: bytes, label: bytes, *parts: bytes) -> bytes:
-    m = hmac.new(key, _LABEL + label, hashlib.sha256)
-    for p in parts:
-        m.update(p)
-    return m.digest()
+    return hmac_sha256(key, _LABEL + label, *parts)
 
 
 class SessionKeys:
@@ -170,7 +166,7 @@ class Handshake:
 
     def _on_response(self, payload: bytes) -> bytes:
         want = _h(self._secret, b"client", self._peer_nonce, self._my_nonce)
-        if len(payload) != len(want) or not hmac.compare_digest(payload, want):
+        if len(payload) != len(want) or not compare_digest(payload, want):
             self._fail("peer failed to prove the shared secret (wrong secret?)",
                        refuse="authentication failed: wrong secret")
         self._finish(self._peer_nonce, self._my_nonce)
@@ -184,7 +180,7 @@ class Handshake:
                        % (len(payload), 2 * NONCE_SIZE), refuse="bad CHALLENGE")
         nonce, proof = payload[:NONCE_SIZE], payload[NONCE_SIZE:]
         want = _h(self._secret, b"server", self._my_nonce, nonce)
-        if not hmac.compare_digest(proof, want):
+        if not compare_digest(proof, want):
             self._fail("peer failed to prove the shared secret (wrong secret?)",
                        refuse="authentication failed: wrong secret")
         if nonce == self._my_nonce:

@@ -22,14 +22,13 @@ because the peers do not share a monotonic clock).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Union
 
 from picoos.net.auth import secret_bytes
+from picoos.net.digest import compare_digest, hmac_sha256
 from picoos.net.errors import BadSignatureError, DiscoveryError, ReplayError
 
 __all__ = ["DISCOVERY_MAGIC", "DISCOVERY_VERSION", "MAX_DATAGRAM", "Announcement",
@@ -75,7 +74,7 @@ class DiscoveryCodec:
                  max_nonces: int = 4096) -> None:
         if not window > 0:
             raise ValueError("window must be > 0 seconds, got %r" % (window,))
-        self._key = hmac.new(secret_bytes(secret), b"picoos-discovery-v1", hashlib.sha256).digest()
+        self._key = hmac_sha256(secret_bytes(secret), b"picoos-discovery-v1")
         self.window = float(window)
         self._seen: "OrderedDict[str, float]" = OrderedDict()   # nonce -> timestamp
         self._max_nonces = max_nonces
@@ -93,7 +92,7 @@ class DiscoveryCodec:
             body["relay"] = True
         data = DISCOVERY_MAGIC + bytes((DISCOVERY_VERSION,)) + \
             json.dumps(body, separators=(",", ":")).encode("utf-8")
-        data += hmac.new(self._key, data, hashlib.sha256).digest()
+        data += hmac_sha256(self._key, data)
         if len(data) > MAX_DATAGRAM:
             raise ValueError("announcement is %d bytes: the limit is %d (shorten name/addrs)"
                              % (len(data), MAX_DATAGRAM))
@@ -108,7 +107,7 @@ class DiscoveryCodec:
         if data[4] != DISCOVERY_VERSION:
             raise DiscoveryError("discovery version %d: expected %d" % (data[4], DISCOVERY_VERSION))
         signed, mac = data[:-_MAC], data[-_MAC:]
-        if not hmac.compare_digest(mac, hmac.new(self._key, signed, hashlib.sha256).digest()):
+        if not compare_digest(mac, hmac_sha256(self._key, signed)):
             raise BadSignatureError("discovery datagram signature does not verify "
                                     "(sender uses another secret, or it was forged)")
         # the signature is good: the sender knows the secret. Still parse

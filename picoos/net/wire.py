@@ -25,11 +25,11 @@ replayed or reordered without the receiver noticing.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import struct
 from typing import List, NamedTuple, Optional
 
+from picoos.net.digest import MAC_SIZE as _DIGEST_SIZE
+from picoos.net.digest import compare_digest, hmac_sha256
 from picoos.net.errors import (
     BadFlagsError, BadMacError, BadMagicError, FrameTooLargeError,
     TruncatedFrameError, UnknownFrameTypeError, UnsupportedVersionError,
@@ -45,7 +45,7 @@ MAGIC = b"PcOS"
 PROTOCOL_VERSION = 1
 _HEADER = struct.Struct(">4sBBBBI")
 HEADER_SIZE = _HEADER.size          # 12
-MAC_SIZE = hashlib.sha256().digest_size   # 32
+MAC_SIZE = _DIGEST_SIZE    # 32
 _SEQ = struct.Struct(">Q")
 
 # Before the handshake a stranger may only make us buffer this much: the
@@ -83,10 +83,7 @@ class Frame(NamedTuple):
 
 
 def _mac(key: bytes, seq: int, header: bytes, payload) -> bytes:
-    m = hmac.new(key, _SEQ.pack(seq), hashlib.sha256)
-    m.update(header)
-    m.update(payload)
-    return m.digest()
+    return hmac_sha256(key, _SEQ.pack(seq), header, payload)
 
 
 def encode_frame(ftype: int, payload: bytes = b"", *, mac_key: Optional[bytes] = None,
@@ -225,7 +222,7 @@ class FrameDecoder:
             header = bytes(buf[pos:start])
             got = bytes(buf[start + length:pos + total])
             want = _mac(self._key, self._seq, header, payload)
-            if not hmac.compare_digest(got, want):
+            if not compare_digest(got, want):
                 self._fail(BadMacError(
                     "%s frame #%d failed its MAC check: it was altered, replayed or "
                     "reordered, or the peer uses another session key"

@@ -4,18 +4,10 @@ The board profiles live in the top-level `boards/` folder of the repository
 and are installed inside the package as `picoos.boards`, so a node finds its
 pin maps without the source tree.
 """
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
-    packages=[
-        "picoos",
-        "picoos.kernel",
-        "picoos.drivers",
-        "picoos.drivers.gpio",
-        "picoos.net",
-        "picoos.dist",
-        "picoos.boards",
-    ],
+    packages=find_packages(include=["picoos", "picoos.*"]) + ["picoos.boards"],
     package_dir={"picoos.boards": "boards"},
     package_data={
         "picoos.boards": ["*.json"],

@@ -104,6 +104,22 @@ def test_venv_has_picoos_with_node_extras(installed):
     assert "/opt/picoos/venv/lib/" in proc.stdout
 
 
+def test_installed_package_runs_a_kernel(installed):
+    """Every subpackage made it into the wheel: the kernel with its notifier,
+    board profiles as package data, the net and dist layers."""
+    chroot = installed[0]
+    script = ("import picoos, picoos.net, picoos.dist.client\n"
+              "from picoos.drivers import board\n"
+              "assert board.load_profiles(), 'no board profiles installed'\n"
+              "def main(task=None):\n"
+              "    yield task.sleep(0.01)\n"
+              "    return 'ok'\n"
+              "print(picoos.run(main))\n")
+    proc = chroot.run(["/opt/picoos/venv/bin/python", "-c", script])
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.strip().endswith("ok"), proc.stdout
+
+
 def test_node_help_runs(installed, arch):
     chroot = installed[0]
     with timed(f"{arch}: picoos-node --help"):

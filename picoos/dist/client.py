@@ -41,6 +41,7 @@ from picoos.dist import wire
 from picoos.dist.allocate import DispycosNodeAllocate
 from picoos.dist.components import Computation
 from picoos.dist.control import FleetControl
+from picoos.dist.netjobs import TaskJobs
 from picoos.dist.config import DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 from picoos.dist.errors import ClientClosed, DistError, NodeUnavailable
 from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
@@ -51,7 +52,7 @@ from picoos.dist.status import DispycosStatus, Scheduler, deliver
 log = logging.getLogger("picoos.dist")
 
 
-class Client(FleetControl):
+class Client(FleetControl, TaskJobs):
     """A computation plus the fleet it runs on; see the module docstring.
 
     ``components``: functions, classes, modules and file paths to ship.
@@ -287,20 +288,6 @@ class Client(FleetControl):
             return job
         return self._wait_started(job)
 
-    def _wait_started(self, job: Job, task: Any = None) -> Any:
-        # a sub-call of the caller's task: sleep until the job's remote task
-        # exists (the job monitor resumes us) or the job ended without one
-        from picoos.kernel import context
-        me = context.current_task()
-        while job.rtask is None and not job.done():
-            job._waiters.append(me)
-            try:
-                yield me.suspend(1.0)
-            finally:
-                if me in job._waiters:
-                    job._waiters.remove(me)
-        return job.rtask
-
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
         """Submit ``fn(x)`` for each x; returns the jobs in order."""
         return [self.submit(fn, (x,), retry=retry) for x in iterable]
@@ -380,110 +367,6 @@ class Client(FleetControl):
                                   f"within {timeout:g}s")
                 self._cv.wait(min(left, 0.5))
 
-    # -- jobs as tasks (these run on the client's networked kernel) ----------------------
-
-    def _start_net(self) -> None:
-        from picoos.dist.netjobs import client_kernel
-        self._kernel, own = client_kernel(self)
-        ready = threading.Event()
-        if own:
-            threading.Thread(target=self._kernel.run, args=(self._net_main, ready, own),
-                             daemon=True, name="client-kernel").start()
-        else:
-            from picoos.kernel.task import Task
-            Task(self._net_main, ready, own)
-        if not ready.wait(30.0):
-            raise DistError("the client's networked kernel did not start within 30s")
-
-    def _net_main(self, ready: threading.Event, own: bool, task: Any = None) -> Any:
-        """The client's first task on its kernel: starts the job monitor and
-        the peer watcher, then creates the tasks other threads ask for (a
-        task made in a plain thread would belong to the default kernel)."""
-        from picoos.kernel.task import Task
-        if not own:
-            task.set_daemon()
-        self._spawner = task
-        self._monitor = Task(self._job_monitor)
-        self._kernel.peer_status(Task(self._peer_watcher))
-        ready.set()
-        while True:
-            msg = yield task.receive()
-            if msg is None:
-                return 0
-            fn, args = msg
-            Task(fn, *args)
-
-    def _spawn(self, fn: Any, *args: Any) -> None:
-        self._spawner.send((fn, args))
-
-    def _start_job(self, job: Job, srv: ServerLink, task: Any = None) -> Any:
-        from picoos.dist.netjobs import start_job
-        rtask, error = yield start_job(srv, job, self._monitor)
-        if rtask is None:
-            with self._cv:
-                running = job.server is srv and not job.done()
-                if running:
-                    (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
-                    if error is None:     # never started: run it elsewhere
-                        job.tries -= 1
-                        job.state, job.server = QUEUED, None
-                        (self._pinned if job.where else self._queue).insert(0, job)
-                    else:                 # e.g. arguments that cannot be pickled
-                        job._finish_error(error)
-                        self.counts["failed"] += 1
-                        self._recent.append(job)
-                    self._cv.notify_all()
-            job._wake()
-            if running and error is None:
-                self.server_lost(srv, "its kernel did not start the job")
-            elif running:
-                deliver(self.status_task, DispycosStatus(Scheduler.TaskFinished, job))
-            return
-        with self._cv:
-            current = job.server is srv and not job.done()
-            if current:
-                job.rtask = rtask
-                self._rtasks[rtask] = (job, srv)
-        if not current:        # the server was lost while the job started
-            rtask.terminate()
-            return
-        job._wake()
-        deliver(self.status_task, DispycosStatus(Scheduler.TaskStarted, job))
-
-    def _job_monitor(self, task: Any = None) -> Any:
-        from picoos.dist.netjobs import outcome
-        from picoos.kernel.task import MonitorStatus, Task
-        task.set_daemon()
-        while True:
-            msg = yield task.receive()
-            if not isinstance(msg, MonitorStatus):
-                continue
-            with self._lock:
-                entry = self._rtasks.pop(msg.info, None)
-            if entry is None:
-                continue
-            job, srv = entry
-            state, value = outcome(msg)
-            if state is None:          # its server was lost: the server's loss decides
-                self.server_lost(srv, str(msg.value))
-                continue
-            self.job_result(srv, job.id, state, value)
-            if isinstance(self.status_task, Task):
-                self.status_task.send(msg)      # dispycos tells the status task too
-
-    def _peer_watcher(self, task: Any = None) -> Any:
-        from picoos.net import PeerStatus
-        task.set_daemon()
-        while True:
-            msg = yield task.receive()
-            if not isinstance(msg, PeerStatus) or msg.status != PeerStatus.Offline:
-                continue
-            with self._lock:
-                lost = [s for n in self._nodes.values() for s in n.servers.values()
-                        if s.loc == msg.location]
-            for srv in lost:
-                self.server_lost(srv, "its kernel's link dropped")
-
     # -- events from the fleet -------------------------------------------------------------------
 
     def job_result(self, srv: ServerLink, job_id: int, state: str, value: Any) -> None:
@@ -546,22 +429,6 @@ class Client(FleetControl):
         # the server takes jobs once its kernel's job entry is found (jobs then
         # reach it in the order they were dispatched)
         self._spawn(self._find_entry, srv)
-
-    def _find_entry(self, srv: ServerLink, task: Any = None) -> Any:
-        from picoos.dist.netjobs import find_entry
-        ok = yield find_entry(srv)
-        node = srv.node
-        if not ok:
-            self._errors[node.key] = f"server {srv.location}: its kernel has no job entry"
-            self.server_lost(srv, "its kernel could not be reached")
-            return
-        with self._cv:
-            if node.state not in (READY, SUSPENDED) or self._closed or srv.state != READY:
-                srv.close()
-                return
-            self._servers[srv.location] = srv
-            self._cv.notify_all()
-        deliver(self.status_task, DispycosStatus(Scheduler.ServerInitialized, srv.loc))
 
     def server_discovered(self, srv: ServerLink) -> None:
         """The server told where its kernel listens (called while connecting)."""

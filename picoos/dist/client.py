@@ -445,6 +445,8 @@ class Client(FleetControl, TaskJobs):
             lost = list(srv.inflight.values()) + list(srv.io_jobs.values())
             srv.inflight.clear()
             srv.io_jobs.clear()
+            for rtask in [r for r, (_, s) in self._rtasks.items() if s is srv]:
+                del self._rtasks[rtask]     # their MonitorStatus will never come
             rerun = []
             for job in lost:
                 if job.done():

@@ -1,47 +1,38 @@
-"""The dist layer's authenticated message link between client, node and servers.
+"""The dist layer's control link between client, node daemon and servers.
 
-Every connection between a client and a node daemon or a server process is
-a :class:`Link`. Before a single byte is deserialized both ends prove that
-they know the shared secret with fresh nonces (HMAC-SHA256, mutual), and
-derive a session key from the exchange. After that every frame carries an
-HMAC over a per-direction sequence number and its payload, so a frame cannot
-be forged, replayed or reordered by someone on the path even without TLS;
-only then is the payload unpickled. TLS (``ssl.SSLContext``) can wrap the
-socket for confidentiality.
+The node daemon keeps its own small protocol with a client (attach, start
+servers, heartbeats, files: :mod:`picoos.dist.protocol`), but not its own
+security: a :class:`Link` is a blocking-socket driver around
+:class:`picoos.net.link.Link`, the net layer's sans-I/O link. So the same
+code as between networked kernels proves both ends know the shared secret
+(challenge-response HMAC-SHA256, docs/protocol.md) before a single byte is
+deserialized, and checks the MAC and sequence number of every frame, which
+stops forged, replayed or reordered frames. TLS (``ssl.SSLContext``) can wrap
+the socket for secrecy. The payloads are plain pickled tuples.
 
-Frame on the wire::
-
-    version (1 byte) | length (4 bytes, big-endian) | mac (32 bytes) | payload
-
-Discussion: the link is a plain blocking socket used from threads. A node
-serves one client, so a node has a handful of links; the dist layer keeps
-one reader thread per link and serialises writers with a lock.
+Discussion: the link is a plain blocking socket used from threads, which
+keeps the node daemon free of the kernel (its memory budget is tight). A
+node serves one client, so it has a handful of links; one reader thread per
+link, writers serialised with a lock.
 """
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import socket
-import struct
 import threading
+from typing import Any, List, Optional, Tuple
 
-from picoos.dist.digest import HmacKey, compare_digest, hmac_sha256
 from picoos.dist.errors import AuthError, ProtocolError
+from picoos.net import errors as _net_errors
+from picoos.net import link as _link
+from picoos.net.wire import DEFAULT_MAX_FRAME
 
 log = logging.getLogger("picoos.dist")
 
-VERSION = 1
-MAGIC = b"PCOSDIST"
-NONCE = 32
-MAC = 32
-MAX_FRAME = 32 << 20          # a file travels in chunks far below this
+MAX_FRAME = DEFAULT_MAX_FRAME   # a file travels in chunks far below this
 HANDSHAKE_TIMEOUT = 10.0
-_HEADER = struct.Struct("!BI")
-_SEQ = struct.Struct("!Q")
-
-
-_mac = hmac_sha256
+_RECV = 1 << 16
 
 
 class Link:
@@ -51,19 +42,18 @@ class Link:
     ``send`` may be called from any thread; ``recv`` from one reader thread.
     """
 
-    def __init__(self, sock: socket.socket, key: bytes, role: bytes, peer: "tuple[str, int]"):
+    def __init__(self, sock: socket.socket, proto: "_link.Link", peer: Tuple[str, int],
+                 events: List[Tuple[str, Any]]):
         self.sock = sock
         self.peer = peer               # (host, port) of the other end
-        self._key = HmacKey(key)
-        self._out_dir = role           # b"a" (acceptor) or b"c" (connector)
-        self._in_dir = b"c" if role == b"a" else b"a"
-        self._out_seq = 0
-        self._in_seq = 0
+        self._proto = proto            # the net layer's link state (MACs, sequence numbers)
+        self._events = events          # received, not yet returned
         self._wlock = threading.Lock()
         self.closed = False
 
     def send(self, obj: object) -> None:
-        """Pickle and send one message. Raises ConnectionError when the link is down."""
+        """Pickle and send one message. Raises ConnectionError when the link is down,
+        ProtocolError when the message is larger than a frame may be."""
         payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         if len(payload) > MAX_FRAME:
             raise ProtocolError(f"message of {len(payload)} bytes is larger than the "
@@ -71,10 +61,9 @@ class Link:
         with self._wlock:
             if self.closed:
                 raise ConnectionResetError(f"link to {self.peer} is closed")
-            mac = self._key.mac(self._out_dir, _SEQ.pack(self._out_seq), payload)
-            self._out_seq += 1
+            self._proto.send_bytes(payload)
             try:
-                self.sock.sendall(_HEADER.pack(VERSION, len(payload)) + mac + payload)
+                self.sock.sendall(self._proto.data_to_send())
             except OSError:
                 self.close()
                 raise
@@ -82,22 +71,20 @@ class Link:
     def recv(self, timeout: "float | None" = None) -> object:
         """Receive one message; raises EOFError when the peer closed the link,
         ProtocolError/AuthError for a bad frame, socket.timeout on timeout."""
-        self.sock.settimeout(timeout)
-        head = _recv_exact(self.sock, _HEADER.size)
-        version, length = _HEADER.unpack(head)
-        if version != VERSION:
-            raise ProtocolError(f"frame version {version} from {self.peer}; expected {VERSION}")
-        if length > MAX_FRAME:
-            raise ProtocolError(f"frame of {length} bytes from {self.peer} exceeds the "
-                                f"limit of {MAX_FRAME}")
-        mac = _recv_exact(self.sock, MAC)
-        payload = _recv_exact(self.sock, length)
-        want = self._key.mac(self._in_dir, _SEQ.pack(self._in_seq), payload)
-        if not compare_digest(mac, want):
-            raise AuthError(f"frame from {self.peer} failed its HMAC check "
-                            f"(forged, replayed or reordered); closing the link")
-        self._in_seq += 1
-        return pickle.loads(payload)
+        while True:
+            while self._events:
+                kind, value = self._events.pop(0)
+                if kind == _link.EVENT_MESSAGE:
+                    return value
+                if kind == _link.EVENT_BYE:
+                    raise EOFError(f"{self.peer} closed the link")
+                if kind == _link.EVENT_BAD_MESSAGE:
+                    raise ProtocolError(f"message from {self.peer} cannot be read: {value}")
+            self.sock.settimeout(timeout)
+            data = self.sock.recv(_RECV)
+            if not data:
+                raise EOFError("connection closed by peer")
+            self._events.extend(_feed(self._proto, data, self.peer))
 
     def close(self) -> None:
         """Close the socket; a reader blocked in ``recv`` gets EOFError/OSError."""
@@ -109,76 +96,75 @@ class Link:
         self.sock.close()
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        k = sock.recv_into(view[got:], n - got)
-        if not k:
-            raise EOFError("connection closed by peer")
-        got += k
-    return bytes(buf)
+def _feed(proto: "_link.Link", data: bytes, peer: Any) -> List[Tuple[str, Any]]:
+    try:
+        return proto.receive_data(data)
+    except _net_errors.AuthError as exc:
+        raise AuthError(f"{peer}: {exc}") from None
+    except _net_errors.FrameError as exc:
+        raise ProtocolError(f"bad frame from {peer}: {exc}") from None
 
 
-def accept_link(sock: socket.socket, secret: str, peer: "tuple[str, int]",
+def _handshake(sock: socket.socket, secret: str, initiator: bool, peer: Any) -> Link:
+    proto = _link.Link(secret, initiator, max_frame=MAX_FRAME, loads=pickle.loads)
+    proto.start()                   # the connecting side's HELLO; nothing for the other
+    out = proto.data_to_send()
+    if out:
+        sock.sendall(out)
+    events: List[Tuple[str, Any]] = []
+    while True:
+        try:
+            data = sock.recv(_RECV)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            raise AuthError(f"{peer} closed the connection during the handshake "
+                            f"(a wrong shared secret, or not a picoos node)")
+        try:
+            events = _feed(proto, data, peer)
+        finally:
+            out = proto.data_to_send()      # a reply, or the REFUSE that says why
+            if out:
+                try:
+                    sock.sendall(out)
+                except OSError:
+                    pass
+        for i, (kind, _) in enumerate(events):
+            if kind == _link.EVENT_AUTHENTICATED:
+                sock.settimeout(None)
+                _tune(sock)
+                return Link(sock, proto, peer, events[i + 1:])
+
+
+def accept_link(sock: socket.socket, secret: str, peer: Tuple[str, int],
                 ssl_context: object = None) -> Link:
     """Run the listening side of the handshake on an accepted socket.
 
-    Raises AuthError when the peer does not prove it knows ``secret``.
+    Raises AuthError when the peer does not prove it knows ``secret``,
+    ProtocolError when it does not speak picoos.
     """
     sock.settimeout(HANDSHAKE_TIMEOUT)
     if ssl_context is not None:
         sock = ssl_context.wrap_socket(sock, server_side=True)
-    key = secret.encode()
-    nonce_a = os.urandom(NONCE)
-    sock.sendall(MAGIC + bytes([VERSION]) + nonce_a)
-    try:
-        reply = _recv_exact(sock, NONCE + MAC)
-    except EOFError:
-        raise AuthError(f"{peer} closed the connection during the handshake") from None
-    nonce_c, proof = reply[:NONCE], reply[NONCE:]
-    if not compare_digest(proof, _mac(key, b"c", nonce_a, nonce_c)):
-        raise AuthError(f"{peer} does not know the shared secret; connection refused")
-    sock.sendall(_mac(key, b"a", nonce_c, nonce_a))
-    sock.settimeout(None)
-    _tune(sock)
-    return Link(sock, _mac(key, b"k", nonce_a, nonce_c), b"a", peer)
+    return _handshake(sock, secret, False, peer)
 
 
-def connect_link(addr: "tuple[str, int]", secret: str, timeout: float = HANDSHAKE_TIMEOUT,
+def connect_link(addr: Tuple[str, int], secret: str, timeout: float = HANDSHAKE_TIMEOUT,
                  ssl_context: object = None) -> Link:
     """Connect to ``addr`` and run the connecting side of the handshake.
 
     Raises OSError (ConnectionRefusedError, socket.timeout) when the peer is
-    unreachable and AuthError when either side's proof fails.
+    unreachable, AuthError when either side's proof fails, ProtocolError
+    when the other end is not a picoos node or server.
     """
     sock = socket.create_connection(addr, timeout=timeout)
     try:
         if ssl_context is not None:
             sock = ssl_context.wrap_socket(sock, server_hostname=addr[0])
-        key = secret.encode()
-        hello = _recv_exact(sock, len(MAGIC) + 1 + NONCE)
-        if hello[:len(MAGIC)] != MAGIC:
-            raise ProtocolError(f"{addr[0]}:{addr[1]} is not a picoos node or server")
-        if hello[len(MAGIC)] != VERSION:
-            raise ProtocolError(f"{addr[0]}:{addr[1]} speaks dist protocol version "
-                                f"{hello[len(MAGIC)]}; expected {VERSION}")
-        nonce_a = hello[len(MAGIC) + 1:]
-        nonce_c = os.urandom(NONCE)
-        sock.sendall(nonce_c + _mac(key, b"c", nonce_a, nonce_c))
-        try:
-            proof = _recv_exact(sock, MAC)
-        except (EOFError, ConnectionResetError):
-            raise AuthError(f"{addr[0]}:{addr[1]} rejected the shared secret") from None
-        if not compare_digest(proof, _mac(key, b"a", nonce_c, nonce_a)):
-            raise AuthError(f"{addr[0]}:{addr[1]} does not know the shared secret")
+        return _handshake(sock, secret, True, tuple(addr[:2]))
     except BaseException:
         sock.close()
         raise
-    sock.settimeout(None)
-    _tune(sock)
-    return Link(sock, _mac(key, b"k", nonce_a, nonce_c), b"c", addr)
 
 
 def _tune(sock: socket.socket) -> None:

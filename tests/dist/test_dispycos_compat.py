@@ -39,3 +39,66 @@ def test_pycos_style_program_runs_on_a_picoos_kernel(start_node):
     client = Client([compute, jobfuncs.square], nodes=[node.addr],  # noqa: F405
                     pulse_interval=0.5)
     assert picoos.run(client_proc, client, 10) == [2 * i for i in range(10)]
+
+
+# a dispycos program in a process of its own (its default kernel is the
+# networked one, as in a real program): failures, messages both ways,
+# task references as arguments, task.location inside the job
+PROGRAM = r'''
+import sys
+import picoos as pycos
+import picoos.netpycos
+from picoos.dispycos import *
+
+
+def fails(n, task=None):
+    yield task.sleep(0.01)
+    raise ValueError("bad n %d" % n)
+
+
+def echo(reply_to, task=None):
+    while True:
+        msg = yield task.receive()
+        if msg is None:
+            return str(task.location)
+        yield reply_to.deliver(("echo", msg, str(task.location)))
+
+
+def client_proc(task=None):
+    assert (yield client.schedule()) == 0
+    bad = yield client.rtask(fails, 7)
+    assert isinstance(bad, pycos.Task), bad
+    status = yield bad()
+    assert isinstance(status, pycos.MonitorStatus), status
+    assert status.type is ValueError and "bad n 7" in status.value, status
+    job = yield client.rtask(echo, task)
+    assert isinstance(job, pycos.Task) and job.location is not None
+    for i in range(3):
+        assert (yield job.deliver(i)) == 1
+        kind, value, where = yield task.receive(timeout=30)
+        assert (kind, value, where) == ("echo", i, str(job.location)), (kind, value, where)
+    job.send(None)
+    assert (yield job()) == str(job.location)
+    assert str(job.location) in client.servers()
+    yield client.close()
+    print("ALL OK")
+
+
+client = Client([fails, echo])
+pycos.Task(client_proc).value()
+'''
+
+
+def test_dispycos_program_failures_and_messages_both_ways(start_node, tmp_path):
+    import os
+    import subprocess
+    import sys
+    node = start_node("-c", "1")
+    script = tmp_path / "program.py"
+    script.write_text(PROGRAM)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PICOOS_NODES=node.addr,
+               PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=str(tmp_path))
+    assert out.returncode == 0 and "ALL OK" in out.stdout, out.stdout + out.stderr

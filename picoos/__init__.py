@@ -65,12 +65,30 @@ def deserialize(data: bytes):
     return pickle.loads(data)
 
 
+def _pycos_logger():
+    """`picoos.logger`, pycos's logger: INFO and up printed to stdout.
+
+    Only a program that uses this pycos name gets a handler (on the "picoos"
+    logger, never the root one), and only when it has configured logging
+    neither there nor on the root; `import picoos` configures nothing.
+    """
+    import logging
+    import sys
+    log = logging.getLogger("picoos")
+    if not log.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s - %(message)s"))
+        log.addHandler(handler)
+        if log.level == logging.NOTSET:
+            log.setLevel(logging.INFO)
+    return log
+
+
 def __getattr__(name):
     module = _NAMES.get(name)
     if module is None:
         if name == "logger":
-            import logging
-            value = logging.getLogger("picoos")
+            value = _pycos_logger()
             globals()["logger"] = value
             return value
         raise AttributeError("module 'picoos' has no attribute %r" % name)

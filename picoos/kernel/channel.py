@@ -103,8 +103,6 @@ class Channel:
         return list(self._subscribers)
 
     def _transformed(self, message):
-        if self._transform is None:
-            return message
         try:
             return self._transform(self._name, message)
         except Exception:
@@ -117,9 +115,11 @@ class Channel:
         kernel = self._kernel
         if context.current_kernel() is not kernel:
             return kernel._threadsafe(self.send, message)
-        message = self._transformed(message)
-        if message is None:
-            return 0
+        if self._transform is not None:
+            # a transform returning None drops the message; None itself is a message
+            message = self._transformed(message)
+            if message is None:
+                return 0
         for sub in list(self._subscribers):
             if sub.send(message) != 0:
                 self._subscribers.pop(sub, None)
@@ -143,9 +143,11 @@ class Channel:
             from .sync import _Park
             if not (yield _Park(self._subscribe_waiters, left, False)):
                 return 0
-        message = self._transformed(message)
-        if message is None:
-            return 0
+        if self._transform is not None:
+            # a transform returning None drops the message; None itself is a message
+            message = self._transformed(message)
+            if message is None:
+                return 0
         reached = 0
         for sub in list(self._subscribers):
             if isinstance(sub, Channel):

@@ -6,12 +6,12 @@ from example_procs import ExampleProc
 
 @pytest.fixture
 def example(tmp_path):
-    """`example(name, *args, launcher=False)`: start a ported pycos example;
+    """`example(name, *args)`: start a ported pycos example;
     every one started is killed (with what it started) after the test."""
     procs = []
 
-    def start(name, *args, launcher=False):
-        p = ExampleProc(name, *args, tmp=str(tmp_path), launcher=launcher)
+    def start(name, *args):
+        p = ExampleProc(name, *args, tmp=str(tmp_path))
         procs.append(p)
         return p
 

@@ -21,7 +21,6 @@ from typing import List, Optional, Pattern, Union
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "examples")
-LAUNCHER = os.path.join(HERE, "run_example.py")
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 #: seconds a wait may take before the example is taken to hang
@@ -31,15 +30,13 @@ BOUND = 30.0
 class ExampleProc:
     """One example program running in a subprocess (cwd: the examples)."""
 
-    def __init__(self, name: str, *args: str, tmp: str, launcher: bool = False) -> None:
+    def __init__(self, name: str, *args: str, tmp: str) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"       # lines arrive as printed
         env["TMPDIR"] = tmp                 # dest_path of networked kernels lands here
         env.pop("PICOOS_NOTIFIER", None)
-        # the launcher only makes picoos.logger print like pycos's logger
-        # (see run_example.py); the example itself runs unchanged
-        cmd = [sys.executable] + ([LAUNCHER] if launcher else []) + [name] + list(args)
+        cmd = [sys.executable, name] + list(args)
         self.name = name
         self.proc = subprocess.Popen(cmd, cwd=EXAMPLES, env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -85,9 +85,9 @@ def test_remote_channel_delivers_to_both_subscribers(example):
 
 
 def test_rps_node_runs_the_script_the_client_sent(example):
-    server = example("rps_node_server.py", launcher=True)
+    server = example("rps_node_server.py")
     server.send("auth words")
-    client = example("rps_node_client.py", launcher=True)
+    client = example("rps_node_client.py")
     client.send("auth words")
     out = client.finish()
     assert re.search(r"script output: b'\S*rps_update_scripts/node_update_script\.py done\\n'",
@@ -100,7 +100,7 @@ def test_rps_node_runs_the_script_the_client_sent(example):
 
 def test_rps_pico_service_answers_five_requests(example):
     server = example("rps_pico_service.py")
-    client = example("rps_pico_client.py", launcher=True)
+    client = example("rps_pico_client.py")
     out = client.finish()
     assert "pico service RPS is at" in out
     results = re.findall(r"result: \w{3} \w{3} +\d+ [\d:]+ \d{4}, from: pico_service/\S+", out)
@@ -110,8 +110,8 @@ def test_rps_pico_service_answers_five_requests(example):
 
 
 def test_pico_service_task_replies_to_a_located_task(example):
-    server = example("pico_service_task.py", launcher=True)
-    client = example("pico_client_task.py", launcher=True)
+    server = example("pico_service_task.py")
+    client = example("pico_client_task.py")
     out = client.finish()
     assert "pico service task is at" in out
     assert re.search(r"result: \w{3} \w{3} +\d+ [\d:]+ \d{4}, from: pico_service/\S+", out), out
@@ -120,8 +120,8 @@ def test_pico_service_task_replies_to_a_located_task(example):
 
 
 def test_rps_monitor_gets_every_task_status(example):
-    server = example("rps_monitor_server.py", launcher=True)
-    client = example("rps_monitor_client.py", launcher=True)
+    server = example("rps_monitor_server.py")
+    client = example("rps_monitor_client.py")
     out = client.finish()
     assert "RPS is at" in out
     # b=0 is refused by the server function (its exception comes back in
@@ -135,8 +135,8 @@ def test_rps_monitor_gets_every_task_status(example):
 def test_rps_log_watch_streams_matching_lines(example, tmp_path):
     log = tmp_path / "auth.log"
     log.write_text("boot ok\nlogin FAILED for bob\nsomething else\n")
-    server = example("rps_log_watch_server.py", str(log), "failed", launcher=True)
-    client = example("rps_log_watch_client.py", launcher=True)
+    server = example("rps_log_watch_server.py", str(log), "failed")
+    client = example("rps_log_watch_client.py")
     # found by peer_status (discovery), then the RPS streams tail|grep lines
     client.expect(r"\d+\.\d+\.\d+\.\d+: login FAILED for bob")
     with open(log, "a") as f:
@@ -151,12 +151,12 @@ def test_chat_channel_between_two_clients(example):
     # as in two terminals: the second client starts once the first is in.
     # A client joins (gets an id), locates the server's channel and
     # subscribes a few loopback round trips after its peer is online, far
-    # sooner than a second interpreter starts; the launcher shows the
+    # sooner than a second interpreter starts; picoos.logger shows the
     # picoos.net log line that says the peer is online
     server = example("chat_chan_server.py")
-    alice = example("chat_chan_client.py", launcher=True)
+    alice = example("chat_chan_client.py")
     alice.expect(r"peer '[^']*' at 127\.0\.0\.1:\d+ is online")
-    bob = example("chat_chan_client.py", launcher=True)
+    bob = example("chat_chan_client.py")
     # the server's transform rewrites what goes through its channel
     b_id = alice.expect(r"    (\d) joined :-\)").group(1)
     # bob reads stdin only once subscribed, so alice's reply reaches him
@@ -206,8 +206,6 @@ def test_tasks_sleep_and_end(example):
         assert re.search(r"process %d terminating" % n, out)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel: Channel.send drops a None message even without "
-                   "a transform (pycos delivers it); the example's tasks never see their end")
 def test_channel_sum_and_product(example):
     out = example("channel.py").finish(bound=5)
     sent = [float(x) for x in re.findall(r"sent ([\d.]+)", out)]

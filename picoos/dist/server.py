@@ -125,9 +125,9 @@ class Server:
         sys.path.insert(0, workdir)   # shipped .py files import like local modules
         self.workdir = workdir
         if self.kernel is not None:
-            # files peers send with send_file() land where the jobs run
-            # (WORKAROUND: NetKernel has no public setter for dest_path yet)
-            self.kernel._dest_path = os.path.realpath(workdir)
+            # files peers send with send_file() land where the jobs run (the
+            # session directory is inside the node's dest_path, the kernel's root)
+            self.kernel.dest_path = os.path.realpath(workdir)
         self.in_session.set()
 
     def listen(self) -> socket.socket:
@@ -374,7 +374,6 @@ def _takes_task(code: Any) -> bool:
 
 def start_kernel(server: "Server") -> Any:
     """Start this process's networked kernel and register the job entry."""
-    import tempfile
     from picoos.kernel.sync import Lock
     from picoos.net import RPS, Pycos
     kernel = Pycos(name=f"picoos-server-{server.sid}-{os.getpid()}", host=server.host,
@@ -382,7 +381,7 @@ def start_kernel(server: "Server") -> Any:
                    certfile=server.settings.get("certfile") or None,
                    keyfile=server.settings.get("keyfile") or None,
                    cafile=server.settings.get("cafile") or None,
-                   dest_path=tempfile.mkdtemp(prefix="picoos-server-"),
+                   dest_path=os.getcwd(),     # the node's dest_path (our cwd)
                    max_file_size=server.max_file_size or None,
                    pulse_interval=server.settings.get("pulse_interval", 2.0))
     server.kernel = kernel

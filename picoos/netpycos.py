@@ -24,13 +24,20 @@ instead, which changes nothing.
 import picoos as _picoos
 
 for _name in _picoos.__all__:
-    globals()[_name] = getattr(_picoos, _name)
+    if _name != "logger":       # resolved on use: it may set up pycos-style output
+        globals()[_name] = getattr(_picoos, _name)
 
 from picoos.net import RPS, MsgTimeout, NetKernel, PeerStatus, Pycos  # noqa: E402,F401
 
 __all__ = sorted(set(_picoos.__all__) | {"Pycos", "PeerStatus", "RPS", "MsgTimeout",
                                          "NetKernel"})
 del _name
+
+
+def __getattr__(name):
+    if name == "logger":
+        return _picoos.logger
+    raise AttributeError("module 'picoos.netpycos' has no attribute %r" % name)
 
 
 def _networked_default():

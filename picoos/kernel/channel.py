@@ -140,8 +140,7 @@ class Channel:
             left = None if deadline is None else deadline - kernel.clock.now()
             if left is not None and left <= 0:
                 return 0
-            from .sync import _Park
-            if not (yield _Park(self._subscribe_waiters, left, False)):
+            if not (yield self._subscribe_waiters.wait(left, False)):
                 return 0
         if self._transform is not None:
             # a transform returning None drops the message; None itself is a message

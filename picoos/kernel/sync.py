@@ -65,7 +65,7 @@ def _wait_for(lock, task, timeout):
     pass it on, or every later waiter would wait for ever.
     """
     try:
-        got = yield _Park(lock._waiters, timeout, False)
+        got = yield lock._waiters.wait(timeout, False)
     except BaseException:
         lock._abandon(task)
         raise
@@ -200,7 +200,7 @@ class Condition(RLock):
             raise LockNotOwned("Condition.wait: task %r does not hold the condition's lock" % task)
         depth = self._depth
         self._hand_over()
-        notified = yield _Park(self._notified, timeout, False)
+        notified = yield self._notified.wait(timeout, False)
         yield _Acquire(self, None)
         self._depth = depth
         return notified
@@ -221,23 +221,6 @@ class Condition(RLock):
             raise LockNotOwned("Condition.notify_all: task %r does not hold the condition's lock"
                                % task)
         self._notified.wake_all(True)
-
-
-class _Park(Trap):
-    """Park the task in `queue` until woken, or `alarm` after `timeout`."""
-
-    __slots__ = ("queue", "timeout", "alarm")
-
-    def __init__(self, queue, timeout, alarm):
-        self.queue = queue
-        self.timeout = timeout
-        self.alarm = alarm
-
-    def _apply(self, kernel, task):
-        if self.timeout == 0:
-            kernel._ready_with(task, self.alarm)
-        else:
-            self.queue.park(kernel, task, self.timeout, self.alarm)
 
 
 class Event:
@@ -266,7 +249,7 @@ class Event:
         timeout = _check_timeout(timeout, "Event.wait")
         if self._flag:
             return Value(True)
-        return _Park(self._waiters, timeout, False)
+        return self._waiters.wait(timeout, False)
 
 
 class Semaphore(_AsyncWith):

@@ -11,6 +11,7 @@ into the scheduler and the scheduler knows no primitive.
 from collections import deque
 
 from .task import WAITING
+from .traps import Trap
 
 __all__ = ["WaitQueue"]
 
@@ -32,6 +33,11 @@ class WaitQueue(deque):
         if timeout is not None:
             kernel._set_timer(task, timeout, alarm)
 
+    def wait(self, timeout=None, alarm=None):
+        """Trap: park the current task here until woken (gives the wake-up
+        value), or `alarm` after `timeout` seconds (0: at once)."""
+        return _Park(self, timeout, alarm)
+
     def discard(self, task):
         """Take `task` out (timeout, termination, thrown exception)."""
         try:
@@ -52,3 +58,18 @@ class WaitQueue(deque):
         while self:
             task = self.popleft()
             task._kernel._wake(task, value)
+
+
+class _Park(Trap):
+    __slots__ = ("queue", "timeout", "alarm")
+
+    def __init__(self, queue, timeout, alarm):
+        self.queue = queue
+        self.timeout = timeout
+        self.alarm = alarm
+
+    def _apply(self, kernel, task):
+        if self.timeout == 0:
+            kernel._ready_with(task, self.alarm)
+        else:
+            self.queue.park(kernel, task, self.timeout, self.alarm)

@@ -18,7 +18,6 @@ from typing import Optional
 from picoos.kernel.traps import SubCall, Value
 from picoos.net.links import ONLINE
 from picoos.net.requests import LOST, TIMED_OUT
-from picoos.net.service import _ParkIn
 
 __all__ = ["Locating", "MsgTimeout"]
 
@@ -53,7 +52,7 @@ class Locating:
             left = None if deadline is None else deadline - self.clock.now()
             if left is not None and left <= 0:
                 return None
-            yield _ParkIn(self._online_waiters, left, False)
+            yield self._online_waiters.wait(left, False)
 
     # -- locate hooks of the kernel --------------------------------------
 
@@ -111,5 +110,5 @@ class Locating:
                 if left is not None and left <= 0:
                     return None
             wait = self.pulse_interval if left is None else min(self.pulse_interval, left)
-            yield _ParkIn(self._online_waiters, wait, False)
+            yield self._online_waiters.wait(wait, False)
 

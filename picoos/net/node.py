@@ -40,7 +40,7 @@ from picoos.net.links import CLOSED, CONNECTING, ONLINE, Peer, accept_loop, peer
 from picoos.net.locate import Locating, MsgTimeout
 from picoos.net.refs import RefTable
 from picoos.net.requests import Pending
-from picoos.net.service import NetService, _ParkIn
+from picoos.net.service import NetService
 from picoos.net.transfer import FileTransfer
 from picoos.net.udp import Discovery
 from picoos.net.wire import DEFAULT_MAX_FRAME
@@ -399,7 +399,7 @@ class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
         if peer is None:
             peer = self._new_peer(loc, stream_send)
         if peer.state == CONNECTING:
-            ok = yield _ParkIn(peer.waiters, timeout or self.connect_timeout + self.handshake_timeout,
+            ok = yield peer.waiters.wait(timeout or self.connect_timeout + self.handshake_timeout,
                                False)
             if not ok:
                 return -1

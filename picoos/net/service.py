@@ -23,7 +23,7 @@ from threading import get_ident
 
 from picoos.kernel.channel import Channel
 from picoos.kernel.task import DONE, MonitorStatus, Task
-from picoos.kernel.traps import SubCall, Trap, Value, coro
+from picoos.kernel.traps import SubCall, Value, coro
 from picoos.kernel.waitq import WaitQueue
 from picoos.net.errors import PeerLostError
 from picoos.net.refs import RemoteChannel, RemoteTask
@@ -39,23 +39,6 @@ _SERVICES = frozenset((
     "unsubscribe", "cdeliver", "run_rps", "file_open", "file_chunk", "file_close",
     "file_abort", "del_file", "relay",
 ))
-
-
-class _ParkIn(Trap):
-    """Park in a WaitQueue until woken, or `alarm` after `timeout`."""
-
-    __slots__ = ("queue", "timeout", "alarm")
-
-    def __init__(self, queue, timeout, alarm):
-        self.queue = queue
-        self.timeout = timeout
-        self.alarm = alarm
-
-    def _apply(self, kernel, task):
-        if self.timeout == 0:
-            kernel._ready_with(task, self.alarm)
-        else:
-            self.queue.park(kernel, task, self.timeout, self.alarm)
 
 
 class NetService:
@@ -144,7 +127,7 @@ class NetService:
             return rtask._result
         if rtask._finishers is None:
             rtask._finishers = WaitQueue()
-        return (yield _ParkIn(rtask._finishers, timeout, None))
+        return (yield rtask._finishers.wait(timeout, None))
 
     @coro
     def _remote_channel_op(self, rchan: RemoteChannel, op: str, subscriber, timeout):

@@ -28,6 +28,19 @@ WRITE = 2
 _ORDER = ("epoll", "kqueue", "poll", "select")
 
 
+def translate(events, in_bits, out_bits, err_bits):
+    """Turn a poll-style list of (fd, event bits) into (fd, READ/WRITE mask);
+    an error or hang-up wakes both directions, so whoever waits retries its
+    system call and meets the error itself."""
+    out = []
+    for fd, ev in events:
+        if ev & err_bits:
+            out.append((fd, READ | WRITE))
+        else:
+            out.append((fd, (READ if ev & in_bits else 0) | (WRITE if ev & out_bits else 0)))
+    return out
+
+
 def available():
     """Names of the backends this system supports, best first."""
     import select

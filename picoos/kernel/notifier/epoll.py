@@ -1,7 +1,7 @@
 """Linux epoll backend (level-triggered)."""
 import select
 
-from .base import READ, WRITE
+from .base import translate
 
 _IN = select.EPOLLIN | select.EPOLLPRI
 _OUT = select.EPOLLOUT
@@ -40,17 +40,7 @@ class Notifier:
 
     def wait(self, timeout):
         events = self._poll(-1 if timeout is None else timeout)
-        out = []
-        for fd, ev in events:
-            mask = 0
-            if ev & _IN:
-                mask = READ
-            if ev & _OUT:
-                mask |= WRITE
-            if ev & _ERR:
-                mask = READ | WRITE
-            out.append((fd, mask))
-        return out
+        return translate(events, _IN, _OUT, _ERR)
 
     def close(self):
         self._ep.close()

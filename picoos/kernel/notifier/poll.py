@@ -1,7 +1,7 @@
 """poll(2) backend, for systems without epoll or kqueue (and for tests)."""
 import select
 
-from .base import READ, WRITE
+from .base import translate
 
 _IN = select.POLLIN | select.POLLPRI
 _OUT = select.POLLOUT
@@ -37,17 +37,7 @@ class Notifier:
             ms = int(timeout * 1000)
             if ms < timeout * 1000:
                 ms += 1     # round up: never wake before the deadline
-        out = []
-        for fd, ev in self._p.poll(ms):
-            mask = 0
-            if ev & _IN:
-                mask = READ
-            if ev & _OUT:
-                mask |= WRITE
-            if ev & _ERR:
-                mask = READ | WRITE
-            out.append((fd, mask))
-        return out
+        return translate(self._p.poll(ms), _IN, _OUT, _ERR)
 
     def close(self):
         self._p = None

@@ -37,7 +37,7 @@ from typing import Any, Optional, Union
 from picoos.kernel.errors import ClosedResourceError
 from picoos.kernel.io import fd_closed, wait_readable, wait_writable
 from picoos.kernel.traps import coro, sleep
-from picoos.drivers.asyncfile import check_timeout, deadline_of, remaining
+from picoos.drivers._retry import byte_view, check_timeout, deadline_of, remaining
 from picoos.drivers.errors import (DriverClosedError, InvalidArgumentError,
                                    InvalidTypeError, MissingDependencyError,
                                    SerialConfigError, SerialDisconnectedError,
@@ -400,13 +400,7 @@ class AsyncSerial:
         seconds pass first, ``SerialDisconnectedError`` on hang-up,
         ``InvalidTypeError`` for ``str``.  One writer task at a time.
         """
-        if isinstance(data, str):
-            raise InvalidTypeError("write() needs bytes, not str; encode the text first")
-        try:
-            view = memoryview(data).cast("B")
-        except TypeError:
-            raise InvalidTypeError("write() needs a bytes-like object, got %r"
-                                   % type(data).__name__) from None
+        view = byte_view(data)
         check_timeout(timeout)
         self._check_open()
         deadline = deadline_of(timeout)

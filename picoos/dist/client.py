@@ -100,6 +100,8 @@ class Client(FleetControl, TaskJobs):
             tls = bool(cafile or certfile)
         self.ssl_context = wire.client_ssl_context(cafile, certfile, keyfile) if tls else None
         self.certfile, self.keyfile, self.cafile = certfile, keyfile, cafile
+        # a folder made here is removed at close() when nothing was sent back into it
+        self._own_dest = dest_path is None
         self.dest_path = dest_path or tempfile.mkdtemp(prefix="picoos-client-")
         os.makedirs(self.dest_path, exist_ok=True)
         self.retry, self.max_tries, self.prefetch = retry, max_tries, prefetch
@@ -137,6 +139,7 @@ class Client(FleetControl, TaskJobs):
         self.started_at: Optional[float] = None
         self._scheduled = False
         self._closed = False
+        self._closing = threading.Event()           # set by close(): ends the keeper at once
         self._kernel: Any = None                    # the networked kernel jobs start from
         self._monitor: Any = None                   # task receiving the jobs' MonitorStatus
         self._spawner: Any = None                   # task creating tasks on that kernel
@@ -549,7 +552,8 @@ class Client(FleetControl, TaskJobs):
                 self._next_dial[target] = now + min(self.pulse_interval, 2.0)
                 threading.Thread(target=self._dial, args=(target, key), daemon=True,
                                  name=f"dial-{key}").start()
-            time.sleep(tick)
+            # the keeper's tick (heartbeats, liveness, re-dialling); close() cuts it short
+            self._closing.wait(tick)
 
     def _discover(self) -> None:
         from picoos.dist.discovery import Discoverer
@@ -612,6 +616,12 @@ class Client(FleetControl, TaskJobs):
                     break          # nothing can ever run them
                 self._cv.wait(0.2 if left is None else min(left, 0.2))
             self._closed = True
+            self._closing.set()
+            if self._own_dest:
+                try:
+                    os.rmdir(self.dest_path)    # only if empty: files sent back are kept
+                except OSError:
+                    pass
             left_over = list(self._queue) + list(self._pinned)
             self._queue.clear()
             self._pinned.clear()

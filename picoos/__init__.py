@@ -41,6 +41,12 @@ _NAMES = {
 
 __all__ = sorted(_NAMES) + ["logger", "Logger", "serialize", "deserialize"]
 
+# submodules and subpackages: `picoos.httpd` after `import picoos as pycos`
+# loads picoos.httpd, as if the program had imported it (pycos programs use
+# `pycos.httpd`, `pycos.asyncfile`, ... where their imports made them attributes)
+_SUBMODULES = frozenset(["asyncfile", "dispycos", "httpd", "netpycos", "testing",
+                         "kernel", "drivers", "net", "dist"])
+
 
 class Logger:
     """pycos's log-level names, for `picoos.logger.setLevel(picoos.Logger.DEBUG)`."""
@@ -87,6 +93,9 @@ def _pycos_logger():
 def __getattr__(name):
     module = _NAMES.get(name)
     if module is None:
+        if name in _SUBMODULES:
+            import importlib
+            return importlib.import_module("picoos." + name)   # sets the attribute
         if name == "logger":
             value = _pycos_logger()
             globals()["logger"] = value

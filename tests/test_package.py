@@ -67,3 +67,25 @@ def test_serialize_round_trip_and_logger():
     assert picoos.deserialize(picoos.serialize(obj)) == obj
     assert picoos.logger.name == "picoos"
     assert picoos.Logger.DEBUG == 10 and picoos.Logger.CRITICAL == 50
+
+
+def test_submodules_load_on_attribute_access(run_py):
+    # `import picoos as pycos; pycos.httpd.HTTPServer` works as it would
+    # after `import picoos.httpd`; the names of other modules are not invented
+    proc = run_py("""
+        import sys, json
+        import picoos as pycos
+        before = "picoos.httpd" in sys.modules
+        server, pipe = pycos.httpd.HTTPServer, pycos.asyncfile.AsyncPipe
+        print(json.dumps({"before": before, "after": "picoos.httpd" in sys.modules,
+                          "same": pycos.httpd is sys.modules["picoos.httpd"],
+                          "names": [server.__name__, pipe.__name__],
+                          "dist": pycos.dist.__name__}))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"before": False, "after": True, "same": True,
+                                       "names": ["HTTPServer", "AsyncPipe"],
+                                       "dist": "picoos.dist"}
+    import pytest
+    with pytest.raises(AttributeError, match="no attribute 'examples'"):
+        picoos.examples

@@ -1,4 +1,5 @@
-"""Regenerate tests/compat/examples/ from pycos's own example programs.
+"""Regenerate tests/compat/examples/ and tests/dist/examples/ from pycos's
+own example programs.
 
 The compat tests run pycos's example programs on picoos with nothing but
 their imports renamed; this script makes those copies, so the rename is
@@ -19,6 +20,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "examples")
+DIST_OUT = os.path.join(os.path.dirname(HERE), "dist", "examples")
 
 #: the examples the compat tests run (plus the helper files they load)
 EXAMPLES = [
@@ -39,31 +41,104 @@ HEADER = ("# ported from pycos's examples, imports renamed: a copy of pycos 4.12
           "# examples/%s (Apache 2.0, by Giridhar Pemmasani) in which only the import\n"
           "# lines differ, so that it runs on picoos. A test fixture of tests/compat.\n")
 
+#: the dispycos examples tests/dist runs (plus the files they ship)
+DIST_EXAMPLES = [
+    "dispycos_client1.py", "dispycos_client2.py", "dispycos_client3.py",
+    "dispycos_client4.py", "dispycos_client5.py", "dispycos_client5_proc.py",
+    "dispycos_client7.py", "dispycos_client8.py", "dispycos_kbd_int.py",
+    "dispycos_httpd1.py", "dispycos_httpd2.py", "dispycos_mem_servers.py",
+    "dispycos_mas.py", "dispycos_live_analytics.py", "dispycos_live_analytics_channel.py",
+    "dispycos_remote_scheduler.py", "dispycos_cloud_computing.py",
+]
+
+DIST_HEADER = "# ported from pycos's examples, imports renamed\n"
+
 # (pattern, replacement) for whole import lines, tried in order
 _RULES = [
     (re.compile(r"^(\s*)import pycos\.netpycos as pycos\b"), r"\1import picoos.netpycos as pycos"),
     (re.compile(r"^(\s*)from pycos\.(\w+) import "), r"\1from picoos.\2 import "),
     (re.compile(r"^(\s*)from pycos import "), r"\1from picoos import "),
-    (re.compile(r"^(\s*)import pycos\.(\w+)\s*$"), r"\1import picoos.\2"),
-    (re.compile(r"^(\s*)import pycos\s*$"), r"\1import picoos as pycos"),
-    (re.compile(r"^(\s*)import pycos,"), r"\1import picoos as pycos,"),
 ]
+
+# "import a, pycos.x, b": each imported name on its own
+_IMPORT = re.compile(r"^(\s*)import (.+?)\s*$")
+_ITEM = re.compile(r"^(pycos)(\.\w+)*(\s+as\s+(\w+))?$")
+
+
+def _port_items(indent: str, items: str, bound: bool) -> str | None:
+    """An ``import`` line with its pycos names renamed (None: no pycos name).
+
+    ``import pycos.x`` binds the name ``pycos`` to the package; the renamed
+    ``import picoos.x`` binds ``picoos``, so ``import picoos as pycos`` is
+    added unless the scope binds ``pycos`` itself (``bound``)."""
+    names = [i.strip() for i in items.split(",")]
+    matches = [_ITEM.match(n) for n in names]
+    if not any(matches):
+        return None
+    out, binds, needs = [], False, False
+    for name, m in zip(names, matches):
+        if not m:
+            out.append(name)
+        elif name == "pycos":
+            out.append("picoos as pycos")
+            binds = True
+        else:
+            out.append("picoos" + name[len("pycos"):])
+            if m.group(3):
+                binds = binds or m.group(4) == "pycos"
+            else:
+                needs = True
+    line = indent + "import " + ", ".join(out)
+    if needs and not binds and not bound:
+        line += "; import picoos as pycos"
+    return line
+
+
+def _scopes_binding_pycos(source: str) -> set:
+    """Line numbers of ``import`` statements whose scope (module or function)
+    also binds ``pycos`` with ``import pycos`` or ``import ... as pycos``."""
+    import ast
+    lines: set = set()
+
+    def visit(body):
+        imports, binds = [], False
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                visit(node.body if not isinstance(node, ast.Lambda) else [])
+                continue
+            if isinstance(node, ast.ClassDef):
+                visit(node.body)
+                continue
+            if isinstance(node, ast.Import):
+                imports.append(node.lineno)
+                binds = binds or any((a.asname or a.name) == "pycos" for a in node.names)
+            stack.extend(ast.iter_child_nodes(node))
+        if binds:
+            lines.update(imports)
+
+    visit(ast.parse(source).body)
+    return lines
 
 
 def port(source: str) -> str:
     lines = source.splitlines(keepends=True)
-    binds_pycos = any(re.match(r"\s*import pycos(\s*$|\s*,|\s+as pycos)", ln) for ln in lines)
+    bound = _scopes_binding_pycos(source)
     out = []
-    for ln in lines:
+    for lineno, ln in enumerate(lines, 1):
         body = ln.rstrip("\r\n")
         end = ln[len(body):]
         for pat, rep in _RULES:
             if pat.match(body):
                 body = pat.sub(rep, body)
-                if not binds_pycos and re.match(r"\s*import picoos\.\w+\s*$", body):
-                    # "import pycos.x" also binds the name pycos: keep that
-                    body += "; import picoos as pycos"
                 break
+        else:
+            m = _IMPORT.match(body)
+            if m:
+                ported = _port_items(m.group(1), m.group(2), lineno in bound)
+                if ported is not None:
+                    body = ported
         out.append(body + end)
     return "".join(out)
 
@@ -71,13 +146,15 @@ def port(source: str) -> str:
 def main() -> int:
     import pycos
     src_dir = os.path.join(os.path.dirname(pycos.__file__), "examples")
-    os.makedirs(OUT, exist_ok=True)
-    for name in EXAMPLES:
-        with open(os.path.join(src_dir, name)) as f:
-            text = f.read()
-        with open(os.path.join(OUT, name), "w") as f:
-            f.write(HEADER % name + port(text))
-    print("ported %d examples into %s" % (len(EXAMPLES), OUT))
+    for out_dir, names, header in ((OUT, EXAMPLES, HEADER),
+                                   (DIST_OUT, DIST_EXAMPLES, DIST_HEADER)):
+        os.makedirs(out_dir, exist_ok=True)
+        for name in names:
+            with open(os.path.join(src_dir, name)) as f:
+                text = f.read()
+            with open(os.path.join(out_dir, name), "w") as f:
+                f.write((header % name if "%s" in header else header) + port(text))
+        print("ported %d examples into %s" % (len(names), out_dir))
     return 0
 
 

@@ -596,7 +596,9 @@ class AsyncSocket:
                 raise _timed_out()
 
     def connect(self, address: Any):
-        """Connect to `address`; for TLS the handshake is done too.
+        """Connect to `address`; for TLS the handshake is done too. The
+        result is 0 in a task (pycos's value) and None with `blocking=True`
+        (the socket's own `connect`).
 
         A host name (not a numeric address) is looked up in the kernel's
         thread pool, so the DNS query does not stall other tasks. Raises the
@@ -621,7 +623,7 @@ class AsyncSocket:
                 raise
         else:
             if not tls_wanted:
-                return Value(None)
+                return Value(0)
         return self._connect_slow(address, tls_wanted)
 
     @coro
@@ -637,7 +639,7 @@ class AsyncSocket:
                 sock, server_hostname=self._hostname_for(address),
                 do_handshake_on_connect=False)
             yield self._handshake()
-        return None
+        return 0
 
     @coro
     def _connect_by_name(self, address, tls_wanted):
@@ -674,12 +676,21 @@ class AsyncSocket:
     def create_connection(self, host_port: Tuple[str, int], timeout: Optional[float] = None,
                           source_address: Optional[Tuple[str, int]] = None):
         """pycos's `create_connection`: set the timeout, bind `source_address`
-        if given, then connect this socket to `host_port`."""
+        if given, then connect this socket to `host_port`; the result is
+        None."""
         if timeout is not None:
             self.settimeout(timeout)
         if source_address is not None:
             self._sock.bind(source_address)
-        return self.connect(host_port)
+        if self._blocking:
+            self.connect(host_port)
+            return None
+        return self._connect_none(host_port)
+
+    @coro
+    def _connect_none(self, host_port):
+        yield self.connect(host_port)
+        return None
 
 
 def _needs_lookup(family: int, address: Any) -> bool:

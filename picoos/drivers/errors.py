@@ -21,6 +21,7 @@ __all__ = [
     "DriverClosedError",
     "InvalidArgumentError",
     "InvalidTypeError",
+    "NotAProcessError",
     "MissingDependencyError",
     "BrokenPipe",
     "SerialError",
@@ -57,6 +58,12 @@ class InvalidArgumentError(DriverError, ValueError):
 
 class InvalidTypeError(DriverError, TypeError):
     """An argument had the wrong type (for example ``str`` where bytes go)."""
+
+
+class NotAProcessError(InvalidTypeError, ValueError):
+    """``AsyncPipe`` was given something other than a ``subprocess.Popen``.
+
+    Also a ``ValueError``: the type pycos programs catch there."""
 
 
 class MissingDependencyError(DriverError, ImportError):

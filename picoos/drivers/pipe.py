@@ -20,7 +20,7 @@ from picoos.kernel.traps import coro
 from picoos.drivers._retry import check_timeout, deadline_of, joined, remaining, spawn
 from picoos.drivers.asyncfile import _CHUNK, AsyncFile, Buffer
 from picoos.drivers.errors import (BrokenPipe, DriverTimeoutError, InvalidArgumentError,
-                                   InvalidTypeError)
+                                   InvalidTypeError, NotAProcessError)
 
 __all__ = ["AsyncPipe"]
 
@@ -88,7 +88,7 @@ class AsyncPipe:
             last = first
         for name, proc in (("first", first), ("last", last)):
             if not isinstance(proc, subprocess.Popen):
-                raise InvalidTypeError("AsyncPipe: %s must be a subprocess.Popen, got %r"
+                raise NotAProcessError("AsyncPipe: %s must be a subprocess.Popen, got %r"
                                        % (name, proc))
         self.first = first
         self.last = last

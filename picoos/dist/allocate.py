@@ -84,9 +84,15 @@ class DispycosNodeAllocate:
 
     def allocate(self, ip_addr: str, name: str, platform: str, cpus: int, memory: int,
                  disk: int, model: Optional[str] = None) -> int:
-        """Servers to use on this node: > 0 use that many, 0 skip it, < 0 not my call."""
+        """Servers to use on this node: > 0 use that many, 0 skip it, < 0 not my call.
+
+        A node whose platform does not match is not this filter's business
+        (-1, as in dispycos): the next filter decides, and a node no filter
+        decides about is used in full. A board model that does not match
+        (picoos's own filter) skips the node.
+        """
         if self.platform and not re.search(self.platform, platform, re.IGNORECASE):
-            return 0
+            return -1
         if self.model and not re.search(self.model, model or "", re.IGNORECASE):
             return 0
         if (self.memory and memory < self.memory) or (self.disk and disk < self.disk):

@@ -67,11 +67,27 @@ class Client(FleetControl, TaskJobs):
     ``discover``: find nodes by signed UDP broadcast on ``udp_port``
     (default: when no node address is given). Without ``nodes``, the
     environment variable ``PICOOS_NODES`` ("host[:port],...") names them.
+
+    Fleet control as in dispycos (:mod:`picoos.dist.control`):
+    ``disable_nodes``: a discovered node (``NodeDiscovered``, whose
+    ``info.avail_info.location`` accepts ``send_file``) is used only after
+    ``enable_node(addr, *node_setup_args)``; ``disable_servers``: with a
+    ``server_setup``, a server (``ServerDiscovered``) is used only after
+    ``enable_server(location, *server_setup_args)``; ``restart_servers``: a
+    server that is closed (``close_server``, or a job calling
+    ``dispycos_close_server()``) is replaced by a fresh process. Both
+    ``disable_*`` options need a ``status_task`` to hear of the discoveries.
+    ``node_allocations`` (old dispycos name) is added to ``nodes``;
+    ``ping_interval`` and ``abandon_zombie_nodes`` are accepted for dispycos
+    programs (a silent node is always given up after three heartbeats).
     """
 
     def __init__(self, components: Iterable[Any] = (), nodes: Iterable[Any] = (),
                  status_task: Any = None, node_setup: Any = None, server_setup: Any = None,
-                 pulse_interval: float = 10.0, zombie_period: Optional[float] = None, *,
+                 disable_nodes: bool = False, disable_servers: bool = False,
+                 pulse_interval: float = 10.0, node_allocations: Iterable[Any] = (),
+                 ping_interval: Optional[float] = None, restart_servers: bool = False,
+                 zombie_period: Optional[float] = None, abandon_zombie_nodes: bool = False, *,
                  node_setup_args: tuple = (), server_setup_args: tuple = (),
                  secret: str = "", certfile: str = "", keyfile: str = "", cafile: str = "",
                  dest_path: Optional[str] = None, retry: bool = False, max_tries: int = 3,
@@ -88,6 +104,15 @@ class Client(FleetControl, TaskJobs):
         self.zombie_period = float(zombie_period or 0.0)
         if prefetch < 1 or max_tries < 1:
             raise ValueError(f"prefetch = {prefetch}, max_tries = {max_tries}; expected >= 1")
+        if (disable_nodes or disable_servers) and status_task is None:
+            raise ValueError("disable_nodes/disable_servers need a status_task: it hears of "
+                             "discovered nodes and servers and enables them")
+        self.disable_nodes, self.disable_servers = bool(disable_nodes), bool(disable_servers)
+        self.restart_servers = bool(restart_servers)
+        self.ping_interval = ping_interval
+        self.abandon_zombie_nodes = bool(abandon_zombie_nodes)
+        self._node_args: Dict[Tuple[str, int], tuple] = {}   # enable_node before attach
+        nodes = list(nodes or ()) + list(node_allocations or ())
         self.computation = Computation(components)
         self.node_setup, self.node_setup_args = node_setup, tuple(node_setup_args)
         self.server_setup, self.server_setup_args = server_setup, tuple(server_setup_args)
@@ -169,7 +194,6 @@ class Client(FleetControl, TaskJobs):
         """Servers to use on ``node`` per the filters (0 = do not use it)."""
         fig = node.figures
         cpus = int(fig.get("servers") or fig.get("cpus") or 1)
-        explicit = (node.addr, node.port) in self.targets
         for alloc in self.allocations:
             if not alloc.matches(node.addr, node.name, node.port):
                 continue
@@ -178,7 +202,8 @@ class Client(FleetControl, TaskJobs):
                                    fig.get("model"))
             if count >= 0:
                 return count
-        return cpus if (explicit or not self.allocations) else 0
+        # as in dispycos, a node no filter decides about is used in full
+        return cpus
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -403,8 +428,9 @@ class Client(FleetControl, TaskJobs):
         job._wake()
         deliver(self.status_task, DispycosStatus(status, job))
 
-    def add_server(self, node: NodeLink, sid: int, port: int, pid: int) -> None:
-        srv = ServerLink(node, sid, port, pid)
+    def add_server(self, node: NodeLink, sid: int, port: int, pid: int,
+                   srv: Optional[ServerLink] = None) -> None:
+        srv = srv or ServerLink(node, sid, port, pid)
         with self._lock:
             node.servers[sid] = srv
         threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
@@ -412,23 +438,18 @@ class Client(FleetControl, TaskJobs):
 
     def _connect_server(self, srv: ServerLink) -> None:
         node = srv.node
-        with node.lock:      # one server at a time: node_setup runs before the others
-            first = not node.setup_done
-            try:
-                srv.connect(self, node_setup=first)
-            except Exception as exc:
-                log.error("server %s not usable: %s", srv.location, exc)
-                self._errors[node.key] = str(exc)
-                srv.state = CLOSED
-                srv.close()
-                if first and self.node_setup is not None:
-                    self.close_node(node.key, terminate=True)
-                deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned,
-                                                         srv.loc or srv.location))
-                return
-            if first:
-                node.setup_done = True
-                deliver(self.status_task, DispycosStatus(Scheduler.NodeInitialized, node.info()))
+        try:    # the node's first server runs node_setup while the others wait
+            srv.connect(self)
+        except Exception as exc:
+            log.error("server %s not usable: %s", srv.location, exc)
+            self._errors[node.key] = str(exc)
+            srv.state = CLOSED
+            srv.close()
+            if srv.node_setup_failed:
+                self.close_node(node.key, terminate=True)
+            deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned,
+                                                     srv.loc or srv.location))
+            return
         # the server takes jobs once its kernel's job entry is found (jobs then
         # reach it in the order they were dispatched)
         self._spawn(self._find_entry, srv)

@@ -2,9 +2,25 @@
 
 The :class:`~picoos.dist.client.Client` mixes this in; it is the part of
 dispycos's client API that acts on nodes and servers rather than on jobs:
-``nodes()``, ``servers()``, ``tasks()``, suspend/resume/enable/close/restart
-of nodes and servers, ``terminate(job)`` and ``send_file``. Closing a node
-or server waits for its running jobs unless told to terminate them.
+``nodes()``, ``servers()``, ``tasks()``, enable/suspend/resume/close/restart
+of nodes and servers, ``node_allocate``, ``abandon_zombie``,
+``terminate(job)`` and ``send_file``. As in dispycos, the control calls
+return at once (``yield client.enable_node(...)`` in a task gives None) and
+report what happened through status messages; a node or server the client
+does not know is an error here (ValueError naming the known ones), not a
+silent no-op. Closing a node or server waits for its running jobs unless
+told to terminate them.
+
+A node is named by its ``Location`` (``avail_info.location``), its address
+(``"192.168.1.7"``: the first node there), ``"addr:port"`` of its daemon or
+its name; a server by its ``Location`` or ``"addr:port"`` string.
+
+Discussion: with ``disable_nodes`` a node is attached and its servers are
+started (so its Location, the first server's kernel, can take files), but
+no server is set up or used until ``enable_node``; with
+``disable_servers`` (and a ``server_setup``) each server waits, its code
+installed, for ``enable_server``. A waiting server holds no lock the others
+need, so enabling them in any order works.
 """
 from __future__ import annotations
 
@@ -13,10 +29,22 @@ import threading
 from typing import Any, List, Optional
 
 from picoos.dist import protocol as P
-from picoos.dist.errors import DistError
-from picoos.dist.fleet import CLOSING, READY, SUSPENDED, NodeLink, ServerLink, parse_address
+from picoos.dist.allocate import DispycosNodeAllocate
+from picoos.dist.errors import DistError, SetupError
+from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink, ServerLink,
+                               parse_address)
 from picoos.dist.jobs import QUEUED, TERMINATED, Job
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
+
+
+def _where(value: Any) -> str:
+    """A node/server reference (Location or string) as a string."""
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "addr") and hasattr(value, "port"):
+        return f"{value.addr}:{value.port}"
+    raise TypeError(f"{value!r} is a {type(value).__name__}; expected a Location or "
+                    f"an 'addr[:port]' / name string")
 
 
 class FleetControl:
@@ -24,29 +52,53 @@ class FleetControl:
     (uses its ``_lock``, ``_cv``, ``_nodes``, ``_servers``, queues and
     ``status_task``)."""
 
-    def _node(self, node: str) -> NodeLink:
-        for n in self._nodes.values():
-            if node in (n.key, n.name, n.addr):
-                return n
-        raise ValueError(f"unknown node {node!r}; known nodes: {sorted(self._nodes)}")
+    # -- finding nodes and servers ------------------------------------------------------
 
-    def _server(self, location: str) -> ServerLink:
+    def _node(self, node: Any, prefer: Optional[Any] = None) -> NodeLink:
+        """The node named by ``node``; among several at one address, the
+        first for which ``prefer(node)`` is true."""
+        key = _where(node)
+        nodes = list(self._nodes.values())
+        for n in nodes:
+            if key == n.key or (n.loc is not None and key == str(n.loc)):
+                return n
+        found = [n for n in nodes if key in (n.name, n.addr)]
+        if found:
+            if prefer is not None:
+                for n in found:
+                    if prefer(n):
+                        return n
+            return found[0]
+        raise ValueError(f"unknown node {key!r}; known nodes: {sorted(self._nodes)}")
+
+    def _server(self, location: Any) -> ServerLink:
+        key = _where(location)
         for n in self._nodes.values():
             for s in n.servers.values():
-                if s.location == location:
+                if s.location == key:
                     return s
-        raise ValueError(f"unknown server {location!r}; expected one of {self.servers()}")
+        raise ValueError(f"unknown server {key!r}; expected one of "
+                         f"{[s.location for n in self._nodes.values() for s in n.servers.values()]}")
+
+    def preset_node_args(self, node: NodeLink) -> Optional[tuple]:
+        """node_setup arguments given with enable_node/restart_node before
+        ``node`` attached (it is then enabled at once), else None."""
+        return self._node_args.pop((node.addr, node.port), None)
+
+    # -- lists ----------------------------------------------------------------------------
 
     def nodes(self) -> List[str]:
-        """Addresses (``host:port``) of the nodes in use."""
-        return [n.key for n in self._nodes.values() if n.state in (READY, SUSPENDED)]
+        """Addresses (``host:port``) of the nodes in use (enabled, not closed)."""
+        return [n.key for n in self._nodes.values()
+                if n.state in (READY, SUSPENDED) and n.enabled]
 
     def servers(self) -> List[str]:
         """Locations (``host:port``) of the servers ready for jobs."""
         return list(self._servers)
 
-    def tasks(self, where: Optional[str] = None) -> List[Job]:
+    def tasks(self, where: Optional[Any] = None) -> List[Job]:
         """Jobs running now (on node/server ``where`` if given)."""
+        where = None if where is None else _where(where)
         with self._lock:
             out = []
             for n in self._nodes.values():
@@ -56,66 +108,52 @@ class FleetControl:
                         out.extend(s.io_jobs.values())
             return out
 
-    def suspend_node(self, node: str) -> None:
+    # -- nodes ------------------------------------------------------------------------------
+
+    def enable_node(self, node: Any, *setup_args: Any) -> None:
+        """Use ``node``: set up a node held back by ``disable_nodes``
+        (``node_setup(*setup_args)`` runs there; without arguments it gets
+        the client's ``node_setup_args``), resume a suspended one, or dial
+        an address the client does not know yet (``"host[:port]"``)."""
+        args = setup_args if setup_args else None
+        try:
+            n = self._node(node, prefer=lambda n: not n.enabled)
+        except ValueError:
+            if not isinstance(node, str):
+                raise
+            target = parse_address(node, self.node_port)
+            if args is not None:
+                self._node_args[target] = args
+            if target not in self.targets:
+                self.targets.append(target)
+            return
+        if n.state in (LOST, CLOSED):
+            target = (n.addr, n.port)
+            self._node_args[target] = args if args is not None else self.node_setup_args
+            if target not in self.targets:
+                self.targets.append(target)
+        elif not n.enable(self, args):
+            self.resume_node(n.key)
+
+    def suspend_node(self, node: Any) -> None:
         """Send no new jobs to ``node``; running ones finish."""
-        n = self._node(node)
+        n = self._node(node, prefer=lambda n: n.state == READY)
         if n.state == READY:
             n.state = SUSPENDED
             deliver(self.status_task, DispycosStatus(Scheduler.NodeSuspended, n.info()))
 
-    def resume_node(self, node: str) -> None:
-        n = self._node(node)
+    def resume_node(self, node: Any) -> None:
+        """Send jobs to a suspended ``node`` again."""
+        n = self._node(node, prefer=lambda n: n.state == SUSPENDED)
         if n.state == SUSPENDED:
             with self._cv:
                 n.state = READY
                 self._cv.notify_all()
             deliver(self.status_task, DispycosStatus(Scheduler.NodeResumed, n.info()))
 
-    def enable_node(self, node: str, *setup_args: Any) -> None:
-        """Use ``node`` (``host[:port]``): dial it if new, resume it if suspended."""
-        if setup_args:
-            self.node_setup_args = setup_args
-        try:
-            self.resume_node(node)
-            return
-        except ValueError:
-            pass
-        target = parse_address(node, self.node_port)
-        if target not in self.targets:
-            self.targets.append(target)
-
-    def suspend_server(self, location: str) -> None:
-        s = self._server(location)
-        if s.state == READY:
-            s.state = SUSPENDED
-            deliver(self.status_task, DispycosStatus(Scheduler.ServerSuspended, location))
-
-    def resume_server(self, location: str) -> None:
-        s = self._server(location)
-        if s.state == SUSPENDED:
-            with self._cv:
-                s.state = READY
-                self._cv.notify_all()
-            deliver(self.status_task, DispycosStatus(Scheduler.ServerResumed, location))
-
-    enable_server = resume_server
-
-    def close_server(self, location: str, terminate: bool = False, restart: bool = False) -> None:
-        """Stop a server after its jobs (or terminating them); ``restart`` starts a new one."""
-        s = self._server(location)
-        s.state = CLOSING
-        if terminate:
-            for job in list(s.inflight.values()) + list(s.io_jobs.values()):
-                self.terminate(job)
-        self._drain_then(lambda: not s.inflight and not s.io_jobs,
-                         lambda: s.node.send((P.CLOSE_SERVER, s.sid, terminate, restart)))
-
-    def restart_server(self, location: str, terminate: bool = False) -> None:
-        self.close_server(location, terminate=terminate, restart=True)
-
-    def close_node(self, node: str, terminate: bool = False) -> None:
+    def close_node(self, node: Any, terminate: bool = False) -> None:
         """Stop using ``node`` after its jobs finish (or terminating them)."""
-        n = self._node(node) if isinstance(node, str) else node
+        n = node if isinstance(node, NodeLink) else self._node(node)
         target = (n.addr, n.port)
         if target in self.targets:
             self.targets.remove(target)
@@ -129,10 +167,104 @@ class FleetControl:
             self.node_lost(n, "closed by the client")
         self._drain_then(lambda: not self.tasks(n.key), finish)
 
-    def restart_node(self, node: str, *setup_args: Any, terminate: bool = False) -> None:
+    def restart_node(self, node: Any, *setup_args: Any, terminate: bool = False) -> None:
+        """Close ``node`` (after its jobs, or terminating them) and start
+        over with fresh servers; ``node_setup`` runs again, with
+        ``setup_args`` when given (else the node's last ones)."""
         n = self._node(node)
-        self.close_node(n.key, terminate=terminate)
-        self.enable_node(n.key, *setup_args)
+        target = (n.addr, n.port)
+        self._node_args[target] = tuple(setup_args) if setup_args else n.setup_args
+        self.close_node(n, terminate=terminate)
+        if target not in self.targets:
+            self.targets.append(target)
+
+    def node_allocate(self, node_allocate: DispycosNodeAllocate) -> int:
+        """Add an allocation filter ahead of the others (replacing one for
+        the same node); one naming a single node is also dialled. 0 when
+        taken, -1 for a non-filter or before ``schedule()``."""
+        if not isinstance(node_allocate, DispycosNodeAllocate) or not self._scheduled:
+            return -1
+        self.allocations[:] = [node_allocate] + [a for a in self.allocations
+                                                 if a.node != node_allocate.node]
+        if not node_allocate.is_pattern:
+            target = (node_allocate.node, node_allocate.port or self.node_port)
+            if target not in self.targets:
+                self.targets.append(target)
+        return 0
+
+    def abandon_zombie(self, location: Any, flag: bool) -> None:
+        """dispycos: whether the jobs of a node gone silent (a zombie) are
+        given up. picoos always gives a node up after three missed
+        heartbeats (its jobs are abandoned, or run again with ``retry``);
+        the flag is recorded for ``location`` (None: every node) only."""
+        if location is None:
+            self.abandon_zombie_nodes = bool(flag)
+        else:
+            self._node(location).abandon_zombie = bool(flag)
+
+    # -- servers ----------------------------------------------------------------------------
+
+    def enable_server(self, location: Any, *setup_args: Any) -> None:
+        """Use a server held back by ``disable_servers``: its
+        ``server_setup(*setup_args)`` runs (without arguments: the client's
+        ``server_setup_args``), then it takes jobs. A suspended server is
+        resumed."""
+        s = self._server(location)
+        with self._cv:
+            if s.enable_args is None and s.state not in (READY, SUSPENDED, CLOSING):
+                s.enable_args = tuple(setup_args) if setup_args else self.server_setup_args
+                self._cv.notify_all()
+                return
+        self.resume_server(s.location)
+
+    def wait_enabled(self, srv: ServerLink) -> tuple:
+        """Block a server's set-up until enable_server(); its arguments.
+        Raises SetupError when the server, its node or the client closes first."""
+        with self._cv:
+            while srv.enable_args is None:
+                if self._closed or srv.state in (LOST, CLOSED, CLOSING) or \
+                        srv.node.state in (LOST, CLOSED, CLOSING):
+                    raise SetupError(f"server {srv.location} closed before it was enabled")
+                self._cv.wait(1.0)
+            return srv.enable_args
+
+    def suspend_server(self, location: Any) -> None:
+        """Send no new jobs to this server; running ones finish."""
+        s = self._server(location)
+        if s.state == READY:
+            s.state = SUSPENDED
+            deliver(self.status_task, DispycosStatus(Scheduler.ServerSuspended, s.loc))
+
+    def resume_server(self, location: Any) -> None:
+        """Send jobs to a suspended server again."""
+        s = self._server(location)
+        if s.state == SUSPENDED:
+            with self._cv:
+                s.state = READY
+                self._cv.notify_all()
+            deliver(self.status_task, DispycosStatus(Scheduler.ServerResumed, s.loc))
+
+    def close_server(self, location: Any, terminate: bool = False,
+                     restart: bool = False) -> None:
+        """Stop a server after its jobs (or terminating them). With
+        ``restart`` (or the client's ``restart_servers``) the node starts a
+        fresh server process in its place."""
+        s = self._server(location)
+        if s.state in (CLOSED, LOST):
+            return
+        restart = bool(restart or self.restart_servers)
+        s.state = CLOSING
+        with self._cv:
+            self._cv.notify_all()        # a server waiting for enable_server gives up
+        if terminate:
+            for job in list(s.inflight.values()) + list(s.io_jobs.values()):
+                self.terminate(job)
+        self._drain_then(lambda: not s.inflight and not s.io_jobs,
+                         lambda: s.node.send((P.CLOSE_SERVER, s.sid, terminate, restart)))
+
+    def restart_server(self, location: Any, terminate: bool = False) -> None:
+        """Close the server (as close_server) and start a fresh process in its place."""
+        self.close_server(location, terminate=terminate, restart=True)
 
     def _drain_then(self, drained: Any, action: Any) -> None:
         def wait() -> None:
@@ -141,6 +273,8 @@ class FleetControl:
                     self._cv.wait(0.5)
             action()
         threading.Thread(target=wait, daemon=True, name="drain").start()
+
+    # -- jobs and files ----------------------------------------------------------------------
 
     def terminate(self, job: Job) -> bool:
         """Terminate a queued or running job; True if it was not done yet."""
@@ -167,7 +301,7 @@ class FleetControl:
             rtask.terminate()     # a generator job is a task: end it
         return True
 
-    def send_file(self, node: str, path: str, timeout: float = 60.0) -> None:
+    def send_file(self, node: Any, path: str, timeout: float = 60.0) -> None:
         """Copy a file into ``node``'s session directory (where jobs run)."""
         n = self._node(node)
         name = os.path.basename(path)
@@ -186,4 +320,3 @@ class FleetControl:
             raise TimeoutError(f"node {node} did not confirm file {name!r} in {timeout}s")
         if event.error:  # type: ignore[attr-defined]
             raise DistError(f"node {node} refused file {name!r}: {event.error}")
-

@@ -13,13 +13,14 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from picoos.dist import protocol as P
 from picoos.dist import wire
 from picoos.dist.allocate import DispycosNodeAvailInfo, DispycosNodeInfo
 from picoos.dist.errors import DistError, NodeUnavailable, ProtocolError, SetupError
 from picoos.dist.paths import safe_join
+from picoos.dist.status import DispycosStatus, Scheduler, deliver
 
 log = logging.getLogger("picoos.dist")
 
@@ -62,17 +63,33 @@ class ServerLink:
         self.done = 0
         self.sent = 0                          # code payloads sent to the server
         self.installed = 0                     # ... and installed there
+        self.enable_args: Optional[tuple] = None   # server_setup arguments from enable_server
+        self.node_setup_failed = False
         self._recv_files: Dict[str, Any] = {}
 
-    def connect(self, client: Any, node_setup: bool) -> None:
-        """Connect, install the code, run the setup functions; raises on failure."""
+    def open(self, client: Any) -> None:
+        """Connect to the server's control link and learn where its kernel
+        listens (``loc``); raises OSError/TimeoutError/AuthError."""
+        if self.link is not None:
+            return
         self.link = wire.connect_link((self.node.addr, self.port), client.secret,
                                       ssl_context=client.ssl_context)
         _, net_port = _expect(self.link, P.NETLOC, SETUP_TIMEOUT)
         from picoos.kernel.location import Location
         self.loc = Location(self.node.addr, net_port)
         self.location = str(self.loc)
-        client.server_discovered(self)
+
+    def connect(self, client: Any) -> None:
+        """Connect, install the code, run the setup functions; raises on failure.
+
+        The node's first server runs ``node_setup`` (with the node's
+        arguments) while the others wait; they then take over the global
+        names it bound (:mod:`picoos.dist.nodestate`). With
+        ``disable_servers`` and a ``server_setup``, the server waits here for
+        ``enable_server`` (whose arguments ``server_setup`` gets).
+        """
+        node = self.node
+        self.open(client)
         payloads = client.init_payloads()
         for payload in payloads:
             self.link.send((P.INIT, payload))
@@ -81,22 +98,45 @@ class ServerLink:
                 raise SetupError(f"server {self.location} cannot install the computation: "
                                  f"{err[0]}: {err[1]}\n{err[2]}")
         self.sent = self.installed = len(payloads)
-        setups = [("node", client.node_setup_ref, client.node_setup_args)] if node_setup else []
-        setups.append(("server", client.server_setup_ref, client.server_setup_args))
-        for tag, ref, args in setups:
-            if ref is None:
-                continue
-            self.link.send((P.SETUP, tag, ref, args, {}))
-            _, _, err, value = _expect(self.link, P.SETUP_DONE, SETUP_TIMEOUT)
-            if err is not None:
-                raise SetupError(f"{tag}_setup failed on {self.location}: {err[0]}: "
-                                 f"{err[1]}\n{err[2]}")
-            if value not in (None, 0):
-                raise SetupError(f"{tag}_setup on {self.location} returned {value!r}; "
-                                 f"expected 0 (or None) for success")
+        if client.node_setup_ref is not None:
+            with node.lock:      # node_setup runs once, before the other servers go on
+                if not node.setup_done:
+                    try:
+                        self._setup("node", client.node_setup_ref, node.setup_args)
+                    except SetupError:
+                        self.node_setup_failed = True
+                        raise
+                    node.setup_done = True
+                    deliver(client.status_task,
+                            DispycosStatus(Scheduler.NodeInitialized, node.info()))
+                else:
+                    self._setup("node-state", None, ())
+        elif not node.setup_done:
+            with node.lock:
+                if not node.setup_done:
+                    node.setup_done = True
+                    deliver(client.status_task,
+                            DispycosStatus(Scheduler.NodeInitialized, node.info()))
+        client.server_discovered(self)
+        args = client.server_setup_args
+        if client.server_setup_ref is not None and client.disable_servers:
+            args = client.wait_enabled(self)
+        if client.server_setup_ref is not None:
+            self._setup("server", client.server_setup_ref, args)
         self.state = READY
         threading.Thread(target=self._reader, args=(client,), daemon=True,
                          name=f"server-{self.location}").start()
+
+    def _setup(self, tag: str, ref: Any, args: tuple) -> None:
+        assert self.link is not None
+        self.link.send((P.SETUP, tag, ref, tuple(args), {}))
+        _, _, err, value = _expect(self.link, P.SETUP_DONE, SETUP_TIMEOUT)
+        if err is not None:
+            raise SetupError(f"{tag}_setup failed on {self.location}: {err[0]}: "
+                             f"{err[1]}\n{err[2]}")
+        if value not in (None, 0):
+            raise SetupError(f"{tag}_setup on {self.location} returned {value!r}; "
+                             f"expected 0 (or None) for success")
 
     def _reader(self, client: Any) -> None:
         link = self.link
@@ -122,6 +162,10 @@ class ServerLink:
                 client.file_done(self.location, msg[1], msg[2])
             elif kind == P.LEAVING:
                 self.state = CLOSING
+            elif kind == P.SERVER_CLOSE:     # a job called dispycos_close_server()
+                client.close_server(self.location, terminate=msg[1], restart=msg[2])
+            elif kind == P.NODE_CLOSE:       # a job called dispycos_close_node()
+                client.close_node(self.node.key, terminate=msg[1])
 
     def _file_part(self, client: Any, name: str, data: bytes, last: bool) -> None:
         f = self._recv_files.get(name)
@@ -175,6 +219,12 @@ class NodeLink:
         self.done = 0
         self.lock = threading.Lock()
         self.setup_done = False
+        self.loc: Any = None                    # its Location: the first server's kernel
+        self.enabled = False                    # its servers may be set up and used
+        self.setup_args: tuple = ()             # node_setup's arguments on this node
+        self._pending: List[ServerLink] = []    # servers started but not yet set up
+        self._enable_lock = threading.Lock()
+        self.abandon_zombie = False             # dispycos flag, recorded only
 
     # -- attach ---------------------------------------------------------------------
 
@@ -202,17 +252,60 @@ class NodeLink:
             self.link.send((P.DETACH, False))
             self.link.close()
             return 0
-        client.node_discovered(self)
         for path in client.computation.files:
             self.send_file(path)
         self.link.send((P.START, count))
         _, started = _expect(self.link, P.SERVERS, SETUP_TIMEOUT, self._early)
+        if not started:
+            raise NodeUnavailable(f"node {self.key} started no server")
+        # The node's Location (avail_info.location of its status messages) is
+        # its first server's kernel: a file sent there with send_file lands in
+        # the session directory, the working directory of node_setup and jobs.
+        servers = [ServerLink(self, sid, port, pid) for sid, port, pid in started]
+        servers[0].open(client)
+        self.loc = servers[0].loc
+        self._pending = servers
+        preset = client.preset_node_args(self)
+        self.setup_args = tuple(client.node_setup_args if preset is None else preset)
         self.state = READY
         threading.Thread(target=self._reader, args=(client,), daemon=True,
                          name=f"node-{self.key}").start()
-        for sid, port, pid in started:
-            client.add_server(self, sid, port, pid)
+        client.node_discovered(self)
+        if preset is not None or not client.disable_nodes:
+            self.enable(client)
         return count
+
+    def enable(self, client: Any, setup_args: Optional[tuple] = None) -> bool:
+        """Set up and use this node's servers (``node_setup`` gets ``setup_args``,
+        default: the client's); False when it was already enabled."""
+        with self._enable_lock:
+            if self.enabled:
+                return False
+            self.enabled = True
+            if setup_args is not None:
+                self.setup_args = tuple(setup_args)
+            pending, self._pending = self._pending, []
+        for srv in pending:
+            client.add_server(self, srv.sid, srv.port, srv.pid, srv)
+        return True
+
+    def _server_up(self, client: Any, sid: int, port: int, pid: int) -> None:
+        with self._enable_lock:
+            if not self.enabled:      # set up with the others once enabled
+                self._pending.append(ServerLink(self, sid, port, pid))
+                return
+        client.add_server(self, sid, port, pid)
+
+    def _server_gone(self, client: Any, sid: int, status: Any) -> None:
+        with self._enable_lock:
+            for srv in self._pending:
+                if srv.sid == sid:
+                    self._pending.remove(srv)
+                    srv.close()
+                    return
+        srv = self.servers.get(sid)
+        if srv is not None:
+            client.server_lost(srv, f"process exited with status {status}")
 
     def send_file(self, path: str, name: Optional[str] = None) -> None:
         """Ship a file into the node's session directory and wait for its receipt."""
@@ -251,11 +344,9 @@ class NodeLink:
             if kind == P.PULSE:
                 self.figures = msg[1]
             elif kind == P.SERVER_UP:
-                client.add_server(self, *msg[1:])
+                self._server_up(client, *msg[1:4])
             elif kind == P.SERVER_LOST:
-                srv = self.servers.get(msg[1])
-                if srv is not None:
-                    client.server_lost(srv, f"process exited with status {msg[2]}")
+                self._server_gone(client, msg[1], msg[2])
             elif kind == P.SERVICE:
                 client.node_service(self, msg[1])
             elif kind == P.FILE_DONE:
@@ -282,8 +373,17 @@ class NodeLink:
         fig = self.figures
         return DispycosNodeInfo(self.name, self.addr, len(self.servers) or fig.get("servers", 0),
                                 fig.get("platform", ""),
-                                DispycosNodeAvailInfo.from_figures(self.key, fig),
+                                DispycosNodeAvailInfo.from_figures(self.location(), fig),
                                 fig.get("model"), self.port)
+
+    def location(self) -> Any:
+        """The node's Location: its first server's kernel once known (files
+        sent there with ``send_file`` land in the session directory), else
+        the daemon's address."""
+        if self.loc is not None:
+            return self.loc
+        from picoos.kernel.location import Location
+        return Location(self.addr, self.port)
 
     def describe(self) -> Dict[str, Any]:
         fig = self.figures

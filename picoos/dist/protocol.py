@@ -23,6 +23,8 @@ node -> client
     CLOSING (reason, final)                  the node ends the session (final: do not redial)
 client -> server
     INIT (components,) / SETUP (tag, fn, args, kwargs)
+                                             tag: "node", "node-state" (take over the
+                                             globals node_setup bound), "server"
     RUN (job_id, fn, args, kwargs, io) / TERMINATE (job_id,)
     FILE (name, data, last) / PING (t,) / CLOSE ()
 server -> client
@@ -31,6 +33,8 @@ server -> client
     RESULT (job_id, state, value)            state: ok, error, terminated, requeue
     FILE (name, data, last) / PONG (t,)
     LEAVING ()                               the server is about to exit: send no more
+    SERVER_CLOSE (terminate, restart)        a job called dispycos_close_server()
+    NODE_CLOSE (terminate,)                  a job called dispycos_close_node()
 """
 
 ATTACH = "attach"
@@ -61,6 +65,8 @@ PONG = "pong"
 LEAVING = "leaving"
 NETLOC = "netloc"
 CLOSE = "close"
+SERVER_CLOSE = "server_close"
+NODE_CLOSE = "node_close"
 
 # job result states
 OK = "ok"

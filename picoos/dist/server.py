@@ -81,6 +81,30 @@ def send_file(path: str, name: Optional[str] = None) -> None:
         raise DistError(f"the client refused file {name!r}: {error}")
 
 
+def dispycos_close_server(terminate: bool = False, restart: bool = False) -> None:
+    """Close this server, from a job (a dispycos name, visible to shipped code).
+
+    The client stops sending jobs here and asks the node to stop the
+    process once its jobs are done (``terminate``: ends them now);
+    ``restart`` (or the client's ``restart_servers``) has the node start a
+    fresh server in its place. Raises DistError outside a server.
+    """
+    _to_client((P.SERVER_CLOSE, bool(terminate), bool(restart)))
+
+
+def dispycos_close_node(terminate: bool = False) -> None:
+    """Release this node from the client, from a job (a dispycos name):
+    every server of the node closes after its jobs (``terminate``: now)."""
+    _to_client((P.NODE_CLOSE, bool(terminate)))
+
+
+def _to_client(msg: tuple) -> None:
+    server = _current
+    if server is None or server.link is None:
+        raise DistError(f"{msg[0]} works only inside a job running on a picoos server")
+    server.reply(msg)
+
+
 def current_job_id() -> Optional[int]:
     """The id of the job running in this thread, or None."""
     return getattr(_job_ctx, "job_id", None)
@@ -151,6 +175,8 @@ class Server:
                 # API as ``pycos`` without importing it themselves
                 import picoos.netpycos
                 mod.__dict__["pycos"] = picoos.netpycos
+                mod.__dict__.setdefault("dispycos_close_server", dispycos_close_server)
+                mod.__dict__.setdefault("dispycos_close_node", dispycos_close_node)
             for line in imports:
                 try:
                     exec(line, mod.__dict__)
@@ -199,8 +225,16 @@ class Server:
             self.threads.pop(job_id, None)
 
     def run_setup(self, tag: str, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
+        from picoos.dist import nodestate
         try:
-            value = self.call(ref, args, kwargs)
+            if tag == "node-state":     # take over what node_setup bound on another server
+                nodestate.load(self.modules, self.workdir)
+                value = 0
+            else:
+                before = nodestate.snapshot(self.modules) if tag == "node" else None
+                value = self.call(ref, args, kwargs)
+                if before is not None and value in (None, 0):
+                    nodestate.save(self.modules, before, self.workdir)
             msg = (P.SETUP_DONE, tag, None, value)
         except BaseException as exc:
             msg = (P.SETUP_DONE, tag, describe_error(exc), None)

@@ -155,7 +155,8 @@ def test_status_messages_in_order(start_node):
     client.run(jobfuncs.square, 3).result(WAIT)
     client.close(timeout=WAIT)
     seen = [m.status for m in statuses(statusq)]
-    order = [Scheduler.NodeDiscovered, Scheduler.ServerDiscovered, Scheduler.NodeInitialized,
+    # dispycos's order: a node is initialized (node_setup) before its servers are announced
+    order = [Scheduler.NodeDiscovered, Scheduler.NodeInitialized, Scheduler.ServerDiscovered,
              Scheduler.ServerInitialized, Scheduler.TaskStarted, Scheduler.TaskFinished,
              Scheduler.ClientClosed]
     positions = [seen.index(s) for s in order]

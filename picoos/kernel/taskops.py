@@ -8,6 +8,7 @@ runs in the kernel thread; `Task` routes calls from other threads through the
 kernel's inbox first.
 """
 import logging
+import os
 from types import GeneratorType, CoroutineType
 
 from .task import MonitorStatus, HotSwapException, DONE, READY, SUSPENDED, RECEIVING
@@ -28,6 +29,24 @@ class _Terminate:
 
 
 _TERMINATE = _Terminate()
+
+
+_KERNEL_FRAME = os.path.join("kernel", "scheduler.py")
+
+
+def format_failure(exc):
+    """The traceback string a monitor gets for a task's uncaught exception:
+    the frames of the task's own code (its generator and sub-calls), without
+    the kernel frames that resumed each generator."""
+    import traceback
+    root = te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack[:] = [f for f in te.stack
+                       if not (f.name == "_run" and f.filename.endswith(_KERNEL_FRAME))]
+        te = te.__cause__ or te.__context__
+    return "".join(root.format())
 
 
 class TaskOps:
@@ -55,8 +74,7 @@ class TaskOps:
         if isinstance(exc, GeneratorExit):
             self._task_terminated(task)
             return
-        import traceback
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        trace = format_failure(exc)
         logger.warning("task %r ended with an uncaught exception:\n%s", task, trace)
         status = MonitorStatus(task, type(exc), trace, exc)
         task._state = DONE

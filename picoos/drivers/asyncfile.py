@@ -26,6 +26,7 @@ import logging
 import os
 import select
 import stat
+import sys
 from typing import Any, List, Optional, Union
 
 from picoos.kernel.io import fd_closed, wait_readable, wait_writable
@@ -133,6 +134,18 @@ class AsyncFile:
     def _check_open(self) -> None:
         if self._fd < 0:
             raise DriverClosedError("I/O operation on a closed AsyncFile")
+
+    def __del__(self) -> None:
+        # Dropped without close(): when this was the file object's last
+        # owner, the garbage collector closes it next, and the kernel must
+        # forget the fd before its number is reused (see AsyncSocket).
+        f = self.__dict__.get("_file")
+        if f is not None and self.__dict__.get("_fd", -1) >= 0 and self._closefd \
+                and sys.getrefcount(f) <= 3:
+            try:
+                fd_closed(self._fd)
+            except Exception:   # interpreter shutdown: nothing left to tell
+                pass
 
     def close(self) -> None:
         """Close the file.  Tasks waiting on it are woken with

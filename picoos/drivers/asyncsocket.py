@@ -53,6 +53,7 @@ import logging
 import socket
 import ssl
 import struct
+import sys
 from typing import Any, Optional, Tuple, Union
 
 from picoos.drivers import tls
@@ -296,6 +297,19 @@ class AsyncSocket:
             fd_closed(self._fd)
         self._fd = -1
         return sock
+
+    def __del__(self) -> None:
+        # Dropped without close() (pycos programs often just forget a
+        # connection): the garbage collector is about to close the socket.
+        # The kernel must forget the fd first, or the next socket given the
+        # same number would wait on a registration the kernel still
+        # believes in, and never wake. Only when this wrapper is the
+        # socket's last owner (the slot and getrefcount's argument).
+        if getattr(self, "_fd", -1) >= 0 and sys.getrefcount(self._sock) <= 2:
+            try:
+                fd_closed(self._fd)
+            except Exception:   # interpreter shutdown: nothing left to tell
+                pass
 
     def close(self) -> None:
         """Close the socket; tasks waiting on it get `ClosedResourceError`.

@@ -35,6 +35,8 @@ EXAMPLES = [
     "udp.py", "sock_server.py", "sock_client.py", "client_server.py", "tasks.py",
     "channel.py", "hotswap.py", "hotswap_funcs.py", "socket_afile.py", "pipe_csum.py",
     "pipe_grep.py", "webserver.py",
+    "chat_server.py", "chat_server2.py", "chat_client.py",
+    "chat_sock_server.py", "chat_sock_client.py",
 ]
 
 HEADER = ("# ported from pycos's examples, imports renamed: a copy of pycos 4.12.2's\n"

@@ -66,6 +66,7 @@ class Session:
         self.dir = os.path.join(node.dest_path, f"session-{node.session_counter}-{os.getpid()}")
         os.makedirs(self.dir, exist_ok=True)
         self._files: "dict[str, object]" = {}
+        self.shipped: "list[str]" = []     # names of the files the client shipped
 
     # -- servers ---------------------------------------------------------------
 
@@ -81,12 +82,27 @@ class Session:
             self.adopt(srv)
         return servers
 
+    def server_dir(self, srv: ServerProc) -> str:
+        """Where ``srv``'s jobs run: its own folder in the session directory.
+
+        Discussion: as on a dispycos node, the client's shipped files sit in
+        the parent of a job's working folder (``os.path.join('..', name)``
+        finds them) and each server has a folder of its own for the files
+        sent to it; the shipped files are also linked into every server's
+        folder, so a job finds them by their base name too."""
+        return os.path.join(self.dir, f"server-{srv.sid}")
+
     def adopt(self, srv: ServerProc) -> None:
         assert srv.proc.stdin is not None
-        srv.proc.stdin.write((json.dumps({"workdir": self.dir}) + "\n").encode())
-        srv.proc.stdin.flush()
-        with self.lock:
+        workdir = self.server_dir(srv)
+        os.makedirs(workdir, exist_ok=True)
+        with self.lock:    # a file finished after this is linked by receive_file
             self.servers[srv.sid] = srv
+            shipped = list(self.shipped)
+        for name in shipped:
+            self._link_shipped(name, workdir)
+        srv.proc.stdin.write((json.dumps({"workdir": workdir}) + "\n").encode())
+        srv.proc.stdin.flush()
         threading.Thread(target=self._watch_server, args=(srv,), daemon=True,
                          name=f"watch-server-{srv.sid}").start()
 
@@ -175,7 +191,35 @@ class Session:
             self._files.pop(name, None)
             if f is not None:
                 f.close()
+            if error is None:
+                with self.lock:
+                    servers = list(self.servers.values())
+                    self.shipped.append(name)
+                try:
+                    for srv in servers:
+                        self._link_shipped(name, self.server_dir(srv))
+                except OSError as exc:
+                    error = f"file {name!r} cannot be put in the servers' folders: {exc}"
             self.send((P.FILE_DONE, name, error))
+
+    def _link_shipped(self, name: str, workdir: str) -> None:
+        """Put shipped file ``name`` into a server's folder (a hard link, or a
+        copy where the file system has none)."""
+        source, target = safe_join(self.dir, name), safe_join(workdir, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:
+            os.unlink(target)          # shipped again: the new content replaces it
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(source, target)
+        except OSError:
+            with open(source, "rb") as src, open(target, "wb") as dst:
+                while True:
+                    chunk = src.read(1 << 16)
+                    if not chunk:
+                        break
+                    dst.write(chunk)
 
     def end(self, reason: str, tell: bool = True, final: bool = False) -> None:
         """Stop the servers, remove the directory, drop the link (idempotent).

@@ -207,13 +207,22 @@ class Client(FleetControl, TaskJobs):
 
     # -- scheduling ----------------------------------------------------------------------
 
-    def schedule(self, timeout: Optional[float] = None) -> Any:
+    def schedule(self, timeout: Optional[float] = None, location: Any = None) -> Any:
         """Start using the fleet; returns 0 once a server is ready.
 
         In a picoos task use ``yield client.schedule()``. Raises
         NodeUnavailable (with each node's last error) when ``timeout``
-        passes without a ready server.
+        passes without a ready server. ``location`` (dispycos's host name or
+        Location of a shared scheduler) is accepted for dispycos programs:
+        a picoos client schedules its jobs itself, on the nodes it is given
+        or finds, so there is no scheduler to reach; TypeError for other types.
         """
+        if location is not None and not (isinstance(location, str) or
+                                         hasattr(location, "addr")):
+            raise TypeError(f"location must be a host name or a Location, got {location!r}")
+        if location is not None:
+            log.debug("client %s schedules its own jobs (scheduler location %s not used)",
+                      self.name, location)
         return in_task_or_blocking(self._schedule, timeout)
 
     def _schedule(self, timeout: Optional[float]) -> int:

@@ -152,12 +152,16 @@ class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
         self._host = host
         bind_addr = "" if _addrs.is_wildcard(host) else Location(host, 1).addr
         self._bind_addr = bind_addr
+        ext = None
         if ext_host is not None:
-            ext = Location(ext_host, 1).addr
-        elif bind_addr:
-            ext = bind_addr
-        else:
-            ext = _addrs.default_addr(socket.AF_INET) or "127.0.0.1"
+            from picoos.kernel.errors import InvalidArgument
+            try:
+                ext = Location(ext_host, 1).addr
+            except InvalidArgument as exc:
+                # as pycos does: the kernel still starts, at its own address
+                log.warning("ext_host %r ignored: %s", ext_host, exc)
+        if ext is None:
+            ext = bind_addr or _addrs.default_addr(socket.AF_INET) or "127.0.0.1"
         self._ext_addr = ext
         loopback_only = bool(bind_addr) and _addrs.is_loopback(bind_addr)
         self._loopback_only = loopback_only
@@ -507,6 +511,12 @@ class Pycos(NetKernel, _sched.Pycos):
     def __init__(self, *args, **kwargs):
         if getattr(self, "_started", True):
             return
+        if "ext_ip_addr" in kwargs:
+            # dispycos's name (its node program's option) for ext_host
+            if kwargs.get("ext_host") is not None:
+                raise TypeError("Pycos() got both ext_host and ext_ip_addr (dispycos's name "
+                                "for ext_host): give one")
+            kwargs["ext_host"] = kwargs.pop("ext_ip_addr")
         try:
             NetKernel.__init__(self, *args, **kwargs)
         except BaseException:

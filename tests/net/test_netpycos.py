@@ -122,3 +122,38 @@ def test_dest_path_can_be_narrowed_but_not_left(tmp_path):
         assert k.dest_path == os.path.join(base, "scripts", "sub", "elsewhere", "x")
     finally:
         k._shutdown()
+
+
+
+def test_dispycos_ext_ip_addr_and_an_unresolvable_ext_host(tmp_path):
+    """pycos's cloud example passes dispycos's ext_ip_addr (its node
+    program's name for ext_host) with a placeholder host: the kernel starts
+    at its own address with a warning; ext_ip_addr with an address is
+    ext_host; both at once, or a name pycos does not know, is a TypeError."""
+    import json
+    prog = '''
+import json, logging, sys
+logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+import picoos.netpycos as pycos
+try:
+    k = pycos.Pycos(tcp_port=0, udp_port=0, discover_peers=False, **json.loads(sys.argv[1]))
+    print("location", k.location.addr, flush=True)
+except TypeError as exc:
+    print("TypeError", exc, flush=True)
+'''
+
+    def run(**kw):
+        out = subprocess.run([sys.executable, "-c", prog,
+                              json.dumps(dict(kw, dest_path=str(tmp_path)))],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.splitlines()
+
+    lines = run(ext_ip_addr="router.ext.invalid")
+    assert "ext_host 'router.ext.invalid' ignored: Location: cannot resolve host" in lines[0]
+    assert lines[1:] == ["location 127.0.0.1"]
+    assert run(ext_ip_addr="127.0.0.2") == ["location 127.0.0.2"]
+    lines = run(ext_ip_addr="127.0.0.2", ext_host="127.0.0.3")
+    assert len(lines) == 1 and "both ext_host and ext_ip_addr" in lines[0], lines
+    lines = run(node="127.0.0.1")
+    assert len(lines) == 1 and lines[0].startswith("TypeError") and "'node'" in lines[0], lines

@@ -105,3 +105,18 @@ class DispycosNodeAllocate:
 
     def __repr__(self) -> str:
         return f"DispycosNodeAllocate({self.node!r}, port={self.port})"
+
+
+def ask_filter(alloc: DispycosNodeAllocate, ip_addr: str, name: str, platform: str,
+               cpus: int, memory: int, disk: int, model: Optional[str]) -> int:
+    """``alloc.allocate(...)``, with the board model only when that method
+    takes it: a dispycos program's subclass overrides ``allocate`` with
+    dispycos's six arguments."""
+    import inspect
+    try:
+        params = inspect.signature(alloc.allocate).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "model" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return alloc.allocate(ip_addr, name, platform, cpus, memory, disk, model=model)
+    return alloc.allocate(ip_addr, name, platform, cpus, memory, disk)

@@ -38,7 +38,7 @@ from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 
 from picoos.dist import protocol as P
 from picoos.dist import wire
-from picoos.dist.allocate import DispycosNodeAllocate
+from picoos.dist.allocate import DispycosNodeAllocate, ask_filter
 from picoos.dist.components import Computation
 from picoos.dist.control import FleetControl
 from picoos.dist.netjobs import TaskJobs
@@ -197,9 +197,9 @@ class Client(FleetControl, TaskJobs):
         for alloc in self.allocations:
             if not alloc.matches(node.addr, node.name, node.port):
                 continue
-            count = alloc.allocate(node.addr, node.name, fig.get("platform", ""), cpus,
-                                   fig.get("memory_available", 0), fig.get("disk_free", 0),
-                                   fig.get("model"))
+            count = ask_filter(alloc, node.addr, node.name, fig.get("platform", ""), cpus,
+                               fig.get("memory_available", 0), fig.get("disk_free", 0),
+                               fig.get("model"))
             if count >= 0:
                 return count
         # as in dispycos, a node no filter decides about is used in full

@@ -102,3 +102,22 @@ def test_dispycos_program_failures_and_messages_both_ways(start_node, tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env=env, timeout=120, cwd=str(tmp_path))
     assert out.returncode == 0 and "ALL OK" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_filter_overriding_allocate_with_dispycos_arguments_is_asked_without_model():
+    from picoos.dist.allocate import ask_filter
+
+    class Dispycos(DispycosNodeAllocate):        # dispycos's six arguments
+        def allocate(self, ip_addr, name, platform, cpus, memory, disk):
+            return cpus - 1
+
+    class WithModel(DispycosNodeAllocate):
+        def allocate(self, ip_addr, name, platform, cpus, memory, disk, model=None):
+            return 1 if model == "Pi 4" else 0
+
+    args = ("10.0.0.1", "pi", "Linux", 4, 1 << 30, 1 << 30)
+    assert ask_filter(Dispycos("*"), *args, "Pi 4") == 3
+    assert ask_filter(WithModel("*"), *args, "Pi 4") == 1
+    assert ask_filter(WithModel("*"), *args, "Pi 5") == 0
+    assert ask_filter(DispycosNodeAllocate("*", model="Pi 5"), *args, "Pi 4") == 0
+    assert ask_filter(DispycosNodeAllocate("*", model="Pi 4"), *args, "Pi 4") == 4

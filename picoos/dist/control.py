@@ -128,10 +128,9 @@ class FleetControl:
                 self.targets.append(target)
             return
         if n.state in (LOST, CLOSED):
-            target = (n.addr, n.port)
-            self._node_args[target] = args if args is not None else self.node_setup_args
-            if target not in self.targets:
-                self.targets.append(target)
+            self._node_args[(n.addr, n.port)] = args if args is not None else \
+                self.node_setup_args
+            self._dial_again(n)
         elif not n.enable(self, args):
             self.resume_node(n.key)
 
@@ -172,9 +171,16 @@ class FleetControl:
         over with fresh servers; ``node_setup`` runs again, with
         ``setup_args`` when given (else the node's last ones)."""
         n = self._node(node)
-        target = (n.addr, n.port)
-        self._node_args[target] = tuple(setup_args) if setup_args else n.setup_args
+        self._node_args[(n.addr, n.port)] = tuple(setup_args) if setup_args else n.setup_args
         self.close_node(n, terminate=terminate)
+        self._drain_then(lambda: n.state in (CLOSED, LOST), lambda: self._dial_again(n))
+
+    def _dial_again(self, n: NodeLink) -> None:
+        # a closed node is forgotten, so that the keeper dials its address anew
+        with self._lock:
+            if self._nodes.get(n.key) is n and n.state == CLOSED:
+                del self._nodes[n.key]
+        target = (n.addr, n.port)
         if target not in self.targets:
             self.targets.append(target)
 

@@ -101,7 +101,8 @@ class Session:
             shipped = list(self.shipped)
         for name in shipped:
             self._link_shipped(name, workdir)
-        srv.proc.stdin.write((json.dumps({"workdir": workdir}) + "\n").encode())
+        srv.proc.stdin.write((json.dumps({"workdir": workdir, "session": self.dir}) +
+                              "\n").encode())
         srv.proc.stdin.flush()
         threading.Thread(target=self._watch_server, args=(srv,), daemon=True,
                          name=f"watch-server-{srv.sid}").start()

@@ -82,8 +82,8 @@ class ServerLink:
     def connect(self, client: Any) -> None:
         """Connect, install the code, run the setup functions; raises on failure.
 
-        The node's first server runs ``node_setup`` (with the node's
-        arguments) while the others wait; they then take over the global
+        The node's first server (the node's Location) runs ``node_setup``
+        (with the node's arguments) while the others wait; they then take over the global
         names it bound (:mod:`picoos.dist.nodestate`). With
         ``disable_servers`` and a ``server_setup``, the server waits here for
         ``enable_server`` (whose arguments ``server_setup`` gets).
@@ -99,18 +99,24 @@ class ServerLink:
                                  f"{err[0]}: {err[1]}\n{err[2]}")
         self.sent = self.installed = len(payloads)
         if client.node_setup_ref is not None:
-            with node.lock:      # node_setup runs once, before the other servers go on
-                if not node.setup_done:
-                    try:
-                        self._setup("node", client.node_setup_ref, node.setup_args)
-                    except SetupError:
-                        self.node_setup_failed = True
-                        raise
+            if self.loc == node.loc:     # the server holding the node's files runs it
+                try:
+                    self._setup("node", client.node_setup_ref, node.setup_args)
+                except SetupError:
+                    self.node_setup_failed = True
+                    raise
+                with client._cv:
                     node.setup_done = True
-                    deliver(client.status_task,
-                            DispycosStatus(Scheduler.NodeInitialized, node.info()))
-                else:
-                    self._setup("node-state", None, ())
+                    client._cv.notify_all()
+                deliver(client.status_task,
+                        DispycosStatus(Scheduler.NodeInitialized, node.info()))
+            else:
+                with client._cv:          # the others go on once node_setup is done
+                    while not node.setup_done:
+                        if node.state in (LOST, CLOSED, CLOSING) or client._closed:
+                            raise SetupError(f"node {node.key} closed before its setup")
+                        client._cv.wait(1.0)
+                self._setup("node-state", None, ())
         elif not node.setup_done:
             with node.lock:
                 if not node.setup_done:

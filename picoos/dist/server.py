@@ -105,6 +105,11 @@ def _to_client(msg: tuple) -> None:
     server.reply(msg)
 
 
+#: modules shipped code sees as globals on a server, as on a dispycos server
+_SERVER_MODULES = ("os", "sys", "time", "socket", "re", "stat", "signal", "shutil", "platform",
+                   "pickle", "traceback", "hashlib")
+
+
 def current_job_id() -> Optional[int]:
     """The id of the job running in this thread, or None."""
     return getattr(_job_ctx, "job_id", None)
@@ -123,6 +128,7 @@ class Server:
         self.secret: str = settings.get("secret", "")
         self.host: str = settings.get("host", "127.0.0.1")
         self.workdir: str = ""                       # set when a client's session starts
+        self.session_dir: str = ""                   # ... and the session's (node's) folder
         self.in_session = threading.Event()
         self.max_file_size: int = settings.get("max_file_size", 0)
         self.ssl_context = None
@@ -143,16 +149,24 @@ class Server:
 
     # -- setup -----------------------------------------------------------------
 
-    def start_session(self, workdir: str) -> None:
+    def start_session(self, workdir: str, session: Optional[str] = None) -> None:
         os.makedirs(workdir, exist_ok=True)
         os.chdir(workdir)
         sys.path.insert(0, workdir)   # shipped .py files import like local modules
         self.workdir = workdir
+        self.session_dir = session or workdir
         if self.kernel is not None:
-            # files peers send with send_file() land where the jobs run (the
-            # session directory is inside the node's dest_path, the kernel's root)
-            self.kernel.dest_path = os.path.realpath(workdir)
+            # Discussion: the node's first server's kernel is the node's
+            # Location, so until the client installs code here, files sent to
+            # this kernel are the node's: they land in the session directory,
+            # where node_setup runs (and jobs find them in '..'). Then
+            # files sent to this server land where its jobs run.
+            self.kernel.dest_path = os.path.realpath(self.session_dir)
         self.in_session.set()
+
+    def _own_files(self) -> None:
+        if self.kernel is not None and self.workdir:
+            self.kernel.dest_path = os.path.realpath(self.workdir)
 
     def listen(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
@@ -177,6 +191,11 @@ class Server:
                 mod.__dict__["pycos"] = picoos.netpycos
                 mod.__dict__.setdefault("dispycos_close_server", dispycos_close_server)
                 mod.__dict__.setdefault("dispycos_close_node", dispycos_close_node)
+                # the standard modules a dispycos server's code finds without
+                # importing them (its jobs run in the node program's globals)
+                import importlib
+                for std in _SERVER_MODULES:
+                    mod.__dict__.setdefault(std, importlib.import_module(std))
             for line in imports:
                 try:
                     exec(line, mod.__dict__)
@@ -228,13 +247,19 @@ class Server:
         from picoos.dist import nodestate
         try:
             if tag == "node-state":     # take over what node_setup bound on another server
-                nodestate.load(self.modules, self.workdir)
+                nodestate.load(self.modules, self.session_dir)
                 value = 0
+            elif tag == "node":         # runs in the node's folder, as on a dispycos node
+                before = nodestate.snapshot(self.modules)
+                os.chdir(self.session_dir)
+                try:
+                    value = self.call(ref, args, kwargs)
+                finally:
+                    os.chdir(self.workdir)
+                if value in (None, 0):
+                    nodestate.save(self.modules, before, self.session_dir)
             else:
-                before = nodestate.snapshot(self.modules) if tag == "node" else None
                 value = self.call(ref, args, kwargs)
-                if before is not None and value in (None, 0):
-                    nodestate.save(self.modules, before, self.workdir)
             msg = (P.SETUP_DONE, tag, None, value)
         except BaseException as exc:
             msg = (P.SETUP_DONE, tag, describe_error(exc), None)
@@ -314,6 +339,7 @@ class Server:
             elif kind == P.SETUP:
                 self.jobs.put(msg)
             elif kind == P.INIT:
+                self._own_files()
                 try:
                     self.install(msg[1])
                     link.send((P.INIT_DONE, None))
@@ -480,7 +506,8 @@ def _watch_stdin(server: Server) -> None:
         if line == "quit":
             break
         if line.startswith("{"):
-            server.start_session(json.loads(line)["workdir"])
+            where = json.loads(line)
+            server.start_session(where["workdir"], where.get("session"))
     os._exit(0)
 
 

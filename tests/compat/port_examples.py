@@ -51,6 +51,7 @@ DIST_EXAMPLES = [
     "dispycos_httpd1.py", "dispycos_httpd2.py", "dispycos_mem_servers.py",
     "dispycos_mas.py", "dispycos_live_analytics.py", "dispycos_live_analytics_channel.py",
     "dispycos_remote_scheduler.py", "dispycos_cloud_computing.py",
+    "dispycos_client9_node.py", "dispycos_client9_server.py", "dispycos_client10.py",
 ]
 
 DIST_HEADER = "# ported from pycos's examples, imports renamed\n"

@@ -100,7 +100,9 @@ def test_setup_functions_run_once_per_node_and_per_server(start_node, tmp_path):
     client.schedule(timeout=WAIT)
     assert client.wait_servers(2, WAIT)
     assert {client.run(jobfuncs.scaled, 4).result(WAIT) for _ in range(20)} == {40}
-    assert client.run(jobfuncs.read_shipped, "marker.txt").result(WAIT) == "node setup ran"
+    # node_setup runs in the node's folder, the parent of each server's (as in dispycos)
+    assert client.run(jobfuncs.read_shipped, os.path.join("..", "marker.txt")).result(WAIT) == \
+        "node setup ran"
     client.close(timeout=WAIT)
 
 

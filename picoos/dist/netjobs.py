@@ -85,7 +85,10 @@ def start_job(srv: Any, job: Any, monitor: Any):
     try:
         if srv.rps is None and not (yield find_entry(srv)):
             return None, None
-        rtask = yield srv.rps(job.id, job.ref, job.args, job.kwargs, job.io, monitor)
+        # the job monitor is the new task's watcher, made its monitor on the
+        # server before the task runs (so the job entry needs no monitor)
+        rtask = yield srv.rps._call((job.id, job.ref, job.args, job.kwargs, job.io, None), {},
+                                    monitor)
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         import traceback
         return None, (type(exc).__name__, f"arguments of job {job.id} cannot be sent: {exc}",
@@ -157,15 +160,18 @@ class TaskJobs:
             raise DistError("the client's networked kernel did not start within 30s")
 
     def _net_main(self, ready: threading.Event, own: bool, task: Any = None) -> Any:
-        """The client's first task on its kernel: starts the job monitor and
-        the peer watcher, then creates the tasks other threads ask for (a
-        task made in a plain thread would belong to the default kernel)."""
+        """The client's first task on its kernel: starts the job monitor, the
+        peer watcher, the dispatcher and the keeper, then creates the tasks
+        other threads ask for (a task made in a plain thread would belong to
+        the default kernel)."""
         from picoos.kernel.task import Task
         if not own:
             task.set_daemon()
         self._spawner = task
         self._monitor = Task(self._job_monitor)
         self._kernel.peer_status(Task(self._peer_watcher))
+        self._dispatch_task = Task(self._dispatch_loop)
+        self._keeper_task = Task(self._keeper)
         ready.set()
         while True:
             msg = yield task.receive()
@@ -177,7 +183,13 @@ class TaskJobs:
     def _spawn(self, fn: Any, *args: Any) -> None:
         self._spawner.send((fn, args))
 
-    def _start_job(self, job: Job, srv: ServerLink, task: Any = None) -> Any:
+    def _start_job(self, job: Job, srv: ServerLink, payloads: list, task: Any = None) -> Any:
+        if payloads or srv.installed < srv.sent:
+            # code added after start-up goes first, on the control link, and
+            # every job waits until the server installed it
+            from picoos.kernel.threadpool import run_in_thread
+            if not (yield run_in_thread(self._ship_code, job, srv, payloads)):
+                return
         rtask, error = yield start_job(srv, job, self._monitor)
         if rtask is None:
             with self._cv:

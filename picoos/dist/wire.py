@@ -59,14 +59,29 @@ class Link:
             raise ProtocolError(f"message of {len(payload)} bytes is larger than the "
                                 f"frame limit {MAX_FRAME}; send big data as a file")
         with self._wlock:
-            if self.closed:
-                raise ConnectionResetError(f"link to {self.peer} is closed")
-            self._proto.send_bytes(payload)
-            try:
-                self.sock.sendall(self._proto.data_to_send())
-            except OSError:
-                self.close()
-                raise
+            self._send_locked(payload)
+
+    def send_nowait(self, obj: object) -> bool:
+        """As send(), for a small message that may be skipped: False at once
+        (nothing sent) when another thread is sending on this link."""
+        payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        if not self._wlock.acquire(blocking=False):
+            return False
+        try:
+            self._send_locked(payload)
+        finally:
+            self._wlock.release()
+        return True
+
+    def _send_locked(self, payload: bytes) -> None:
+        if self.closed:
+            raise ConnectionResetError(f"link to {self.peer} is closed")
+        self._proto.send_bytes(payload)
+        try:
+            self.sock.sendall(self._proto.data_to_send())
+        except OSError:
+            self.close()
+            raise
 
     def recv(self, timeout: "float | None" = None) -> object:
         """Receive one message; raises EOFError when the peer closed the link,

@@ -281,6 +281,7 @@ class RefTable:
         self._export_id = {}            # local Task -> export id
         self._tasks = weakref.WeakValueDictionary()      # (loc, id) -> RemoteTask
         self._channels = weakref.WeakValueDictionary()   # (loc, name) -> RemoteChannel
+        self._locs = {}                 # (addr, port) of a reference -> its Location
 
     def export(self, task: Task) -> int:
         eid = self._export_id.get(task)
@@ -327,7 +328,7 @@ class RefTable:
         me = self._kernel.location
         if kind == "t":
             _, eid, name, addr, port = pid
-            loc = Location(addr, port)
+            loc = self._location(addr, port)
             if loc == me:
                 task = self.exports.get(eid)
                 if task is not None:
@@ -341,7 +342,7 @@ class RefTable:
             return proxy
         if kind == "c":
             _, name, addr, port = pid
-            loc = Location(addr, port)
+            loc = self._location(addr, port)
             if loc == me:
                 ch = self._kernel._channels.get(name)
                 if ch is not None:
@@ -354,10 +355,23 @@ class RefTable:
         if kind == "r":
             from picoos.net.rps import RPS
             _, name, addr, port = pid
-            return RPS._from_ref(self._kernel, name, Location(addr, port))
+            return RPS._from_ref(self._kernel, name, self._location(addr, port))
         if kind == "x":
             return remote_exception_class(pid[1], pid[2])
         raise ValueError("unknown reference kind %r in %r" % (kind, pid))
+
+    def _location(self, addr: Any, port: Any) -> Location:
+        # nearly every message names a task, and parsing its address each
+        # time was a good part of a message's cost: peers are few, so their
+        # Locations are kept (bounded, in case a peer sends many addresses)
+        key = (addr, port)
+        loc = self._locs.get(key)
+        if loc is None:
+            loc = Location(addr, port)
+            if len(self._locs) >= 256:
+                self._locs.clear()
+            self._locs[key] = loc
+        return loc
 
     def remote_tasks_at(self, location: Location):
         return [t for (loc, _), t in list(self._tasks.items()) if loc == location]

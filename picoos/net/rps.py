@@ -24,6 +24,8 @@ __all__ = ["RPS", "RPSError"]
 
 log = logging.getLogger("picoos.net")
 
+_PRUNE = 64     # see RPS._prune_at
+
 
 class RPSError(NetError, TypeError):
     """An RPS was made from something that is not a generator function."""
@@ -37,7 +39,7 @@ class RPS:
     make it findable. Raises `RPSError` (a `TypeError`) otherwise.
     """
 
-    __slots__ = ("_fn", "_name", "_location", "_kernel", "_monitors", "_rtasks")
+    __slots__ = ("_fn", "_name", "_location", "_kernel", "_monitors", "_rtasks", "_prune_at")
 
     def __init__(self, method: Callable, name: Optional[str] = None) -> None:
         if not (inspect.isgeneratorfunction(method) or inspect.iscoroutinefunction(method)):
@@ -48,6 +50,7 @@ class RPS:
         self._kernel = None         # the kernel it is registered on / talks through
         self._monitors = []         # local tasks told about tasks it creates
         self._rtasks = []           # remote tasks created through this handle
+        self._prune_at = _PRUNE     # forget ended ones when _rtasks grows this long
 
     @classmethod
     def _from_ref(cls, kernel, name: str, location: Location) -> "RPS":
@@ -62,6 +65,7 @@ class RPS:
         rps._kernel = kernel
         rps._monitors = []
         rps._rtasks = []
+        rps._prune_at = _PRUNE
         return rps
 
     def _picoos_ref(self, kernel):
@@ -133,30 +137,52 @@ class RPS:
             log.warning("RPS %r could not start with %r: %s", self._name, args, exc)
             return None
 
-    @coro
     def __call__(self, *args: Any, **kwargs: Any):
         """`rtask = yield rps(*args, **kwargs)`: run it; the (remote) task,
         or None when the call failed."""
+        return self._call(args, kwargs, None)
+
+    @coro
+    def _call(self, args: tuple, kwargs: dict, watcher: Optional[Task]):
+        """The call, with `watcher`: a local task made a monitor of the new
+        task on its own kernel before it runs, so it learns how the task
+        ends even when that is at once (the kernel's collector when None;
+        the dist client passes its job monitor, saving a second
+        MonitorStatus per job)."""
         if self._location is None or self._location == getattr(self._kernel, "location", None):
             task = self._start(args, kwargs)
-            for m in self._monitors:
-                if task is not None:
+            if task is not None:
+                if watcher is not None:
+                    task.notify(watcher)
+                for m in self._monitors:
                     task.notify(m)
             return task
         kernel = self._kernel
         if kernel._collector is None:
             return None
+        if watcher is None:
+            watcher = kernel._collector
         from picoos.net.requests import LOST, TIMED_OUT
         rtask = yield kernel._request([self._location], "run_rps",
-                                      (self._name, args, kwargs, kernel._collector), 10)
+                                      (self._name, args, kwargs, watcher), 10)
         if rtask is None or rtask is LOST or rtask is TIMED_OUT or not isinstance(rtask, Task):
             log.warning("RPS %r at %s: the call failed (%s)", self._name, self._location,
                         "no reply" if rtask is TIMED_OUT else "refused or lost")
             return None
+        # the collector in the watch list means "this kernel learns how the
+        # task ends" (finish() then asks nothing more of the peer)
         kernel._track_watch(rtask, kernel._collector)
+        if watcher is not kernel._collector:
+            kernel._track_watch(rtask, watcher)
         for m in self._monitors:
             rtask.notify(m)
-        self._rtasks.append(rtask)
+        rtasks = self._rtasks
+        rtasks.append(rtask)
+        if len(rtasks) >= self._prune_at:
+            # only the ones still running matter to close(): a handle that
+            # starts a task per job must not keep every one it ever made
+            self._rtasks = rtasks = [t for t in rtasks if t.is_alive()]
+            self._prune_at = max(_PRUNE, 2 * len(rtasks))
         return rtask
 
     def close(self) -> int:

@@ -1,0 +1,234 @@
+"""The client's dispatcher and keeper: two small tasks on its networked kernel.
+
+The :class:`~picoos.dist.client.Client` mixes this in. Jobs start on the
+servers' kernels through the client's kernel, so choosing a server for a
+job is done there too: the **dispatcher** task takes queued jobs to
+servers with a free slot and starts a small task per job
+(:meth:`~picoos.dist.netjobs.TaskJobs._start_job`). A task of that kernel
+that submits a job (``yield client.rtask(...)``) wakes it without leaving
+the kernel's thread; a plain thread (``client.run(...)``) wakes it through
+the kernel's thread-safe inbox. The **keeper** task sends heartbeats,
+declares silent nodes lost and re-dials lost ones every tick.
+
+Discussion: what blocks stays off the kernel's thread. Attaching to a node
+(connect, handshake, files, ``node_setup``) runs in a dial thread, the
+keeper skips a heartbeat rather than wait while another thread sends on
+that node's control link (whatever that thread sends tells the node the
+client is alive too), and code shipped after start-up is sent and waited
+for in the kernel's thread pool, so a slow node never stalls the jobs of
+the others.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, List, Optional, Tuple
+
+from picoos.dist import protocol as P
+from picoos.dist.errors import DistError
+from picoos.dist.fleet import CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink, ServerLink
+from picoos.dist.jobs import QUEUED, RUNNING, Job
+from picoos.dist.status import DispycosStatus, Scheduler, deliver
+
+log = logging.getLogger("picoos.dist")
+
+INSTALL_TIMEOUT = 120.0   # seconds a server has to install code shipped after start-up
+
+
+class WakingCondition(threading.Condition):
+    """The client's condition variable: a change that wakes its waiting
+    threads also wakes the dispatcher task (``on_notify`` runs with the lock
+    held, so it sees the queues as the change left them)."""
+
+    def __init__(self, lock: Any, on_notify: Any):
+        super().__init__(lock)
+        self._on_notify = on_notify
+
+    def notify_all(self) -> None:
+        super().notify_all()
+        self._on_notify()
+
+    notifyAll = notify_all
+
+
+class Dispatcher:
+    """Dispatcher and keeper tasks for :class:`~picoos.dist.client.Client`
+    (uses its ``_cv``, queues, ``_servers``, ``_nodes`` and targets)."""
+
+    # -- waking the dispatcher ----------------------------------------------------------
+
+    def _kick(self) -> None:
+        # called with the lock held (WakingCondition.notify_all): wake the
+        # dispatcher once for any number of changes, and only when jobs wait
+        task = self._dispatch_task
+        if task is not None and not self._kicked and (self._queue or self._pinned):
+            self._kicked = True
+            task.send(None)
+
+    # -- choosing a server ----------------------------------------------------------------
+
+    def _fits(self, srv: ServerLink, job: Job) -> bool:
+        if srv.state != READY or srv.node.state != READY:
+            return False
+        if job.where and job.where not in (srv.location, srv.node.name, srv.node.addr,
+                                           srv.node.key):
+            return False
+        return job.io or len(srv.inflight) < self.prefetch
+
+    def _pick(self) -> Tuple[Optional[Job], Optional[ServerLink]]:
+        servers = list(self._servers.values())
+        for i, job in enumerate(self._pinned):
+            for srv in servers:
+                if self._fits(srv, job):
+                    del self._pinned[i]
+                    return job, srv
+        if self._queue:
+            job = self._queue[0]
+            best = None
+            for srv in servers:
+                if self._fits(srv, job) and (best is None or len(srv.inflight) < len(best.inflight)):
+                    best = srv
+            if best is not None:
+                self._queue.popleft()
+                return job, best
+        return None, None
+
+    # -- the dispatcher task ----------------------------------------------------------------
+
+    def _dispatch_loop(self, task: Any = None) -> Any:
+        """Take queued jobs to servers with a free slot; one task per job starts it."""
+        from picoos.kernel.task import Task
+        task.set_daemon()
+        while True:
+            picked: List[Tuple[Job, ServerLink, list]] = []
+            with self._cv:
+                self._kicked = False
+                while True:
+                    job, srv = self._pick()
+                    if job is None:
+                        break
+                    assert srv is not None
+                    job.state, job.server, job.location = RUNNING, srv, srv.location
+                    job.node_name = srv.node.name
+                    job.tries += 1
+                    job.start_time = time.time()
+                    (srv.io_jobs if job.io else srv.inflight)[job.id] = job
+                    payloads = self._payloads[srv.sent:]
+                    srv.sent = len(self._payloads)
+                    picked.append((job, srv, payloads))
+                closed = self._closed
+            for job, srv, payloads in picked:
+                Task(self._start_job, job, srv, payloads)
+            if closed and not picked:
+                return 0
+            # woken by _kick; the time-out only guards against a missed change
+            yield task.receive(1.0)
+
+    def _ship_code(self, job: Job, srv: ServerLink, payloads: list) -> bool:
+        """In a pool thread: send code added after start-up and wait until
+        the server installed it (a job that needs it comes on the kernel
+        link); False when the server cannot be reached (the job is queued
+        again)."""
+        try:
+            for payload in payloads:
+                srv.send((P.INIT, payload))
+            deadline = time.monotonic() + INSTALL_TIMEOUT
+            with self._cv:
+                while srv.installed < srv.sent and srv.state == READY:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise OSError(f"server {srv.location} did not install new code "
+                                      f"within {INSTALL_TIMEOUT:g}s")
+                    self._cv.wait(min(left, 0.5))
+            return True
+        except OSError as exc:
+            with self._cv:       # never reached the server: safe to queue again
+                (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
+                if job.server is srv and not job.done():
+                    job.tries -= 1
+                    job.state, job.server = QUEUED, None
+                    (self._pinned if job.where else self._queue).insert(0, job)
+            self.server_lost(srv, f"send failed: {exc}")
+            return False
+
+    # -- the keeper task: heartbeats, liveness, dialling -------------------------------------
+
+    def _keeper(self, task: Any = None) -> Any:
+        task.set_daemon()
+        next_beat = 0.0
+        tick = min(self.pulse_interval / 4.0, 0.5)
+        while not self._closed:
+            now = time.monotonic()
+            with self._lock:
+                nodes = list(self._nodes.values())
+            beats = []
+            for node in nodes:
+                if node.state in (READY, SUSPENDED, CLOSING):
+                    if now - node.last_heard > 3 * self.pulse_interval:
+                        self.node_lost(node, "silent for 3 heartbeats")
+                    elif now >= next_beat:
+                        running = sum(len(s.inflight) + len(s.io_jobs)
+                                      for s in node.servers.values())
+                        beats.append((node, running + len(self._queue)))
+            if now >= next_beat:
+                next_beat = now + self.pulse_interval
+            for target in self.targets:
+                key = f"{target[0]}:{target[1]}"
+                node = self._nodes.get(key)
+                if node is not None and node.state not in (LOST,):
+                    continue
+                if key in self._dialling or now < self._next_dial.get(target, 0.0):
+                    continue
+                self._dialling.add(key)
+                self._next_dial[target] = now + min(self.pulse_interval, 2.0)
+                # attaching blocks (connect, handshake, files, node_setup)
+                threading.Thread(target=self._dial, args=(target, key), daemon=True,
+                                 name=f"dial-{key}").start()
+            for node, load in beats:
+                _beat(node, load)
+            # the keeper's tick; close() wakes it at once
+            yield task.receive(tick)
+        return 0
+
+    def _discover(self) -> None:
+        from picoos.dist.discovery import Discoverer
+        finder = Discoverer(self.secret, self.udp_port)
+        try:
+            while not self._closed:
+                finder.ping()
+                for (host, port), name in finder.collect(min(self.pulse_interval, 2.0)).items():
+                    wanted = not self.allocations or any(
+                        a.matches(host, name, port) for a in self.allocations)
+                    if wanted and (host, port) not in self.targets:
+                        log.info("discovered node %s at %s:%d", name, host, port)
+                        self.targets.append((host, port))
+        finally:
+            finder.close()
+
+    def _dial(self, target: Tuple[str, int], key: str) -> None:
+        node = NodeLink(*target)
+        try:
+            count = node.attach(self)
+            if count == 0:
+                node.state = CLOSED
+                deliver(self.status_task, DispycosStatus(Scheduler.NodeIgnore, node.info()))
+                return
+            self._errors.pop(key, None)
+        except (OSError, EOFError, DistError, TimeoutError) as exc:
+            node.state = LOST
+            node.close()
+            self._errors[key] = f"{type(exc).__name__}: {exc}"
+            log.debug("node %s not attached: %s", key, exc)
+        finally:
+            self._dialling.discard(key)
+
+
+def _beat(node: NodeLink, load: int) -> None:
+    link = node.link
+    if link is None:
+        return
+    try:
+        link.send_nowait((P.HEARTBEAT, load))
+    except OSError:
+        pass        # the node's reader notices the broken link

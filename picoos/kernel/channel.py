@@ -12,7 +12,7 @@ import logging
 from . import context
 from .errors import InvalidArgument
 from .task import Task, _check_timeout
-from .traps import coro
+from .traps import coro, wait_op
 from .waitq import WaitQueue
 
 __all__ = ["Channel"]
@@ -126,6 +126,7 @@ class Channel:
         return 0
 
     @coro
+    @wait_op
     def deliver(self, message, timeout=None, n=0):
         """Deliver `message` once at least `n` subscribers are there (`yield
         ch.deliver(msg, timeout, n)`).  Gives the number of tasks it reached

@@ -9,7 +9,7 @@ from collections import deque
 
 from .errors import InvalidArgument
 from .task import _check_timeout
-from .traps import coro
+from .traps import coro, wait_op
 
 __all__ = ["CategorizeMessages"]
 
@@ -54,6 +54,7 @@ class CategorizeMessages:
         return None
 
     @coro
+    @wait_op
     def receive(self, category=None, timeout=None, alarm_value=None):
         """Get the oldest message of `category`, waiting up to `timeout`
         seconds for one (`msg = yield cm.receive(category)`); gives

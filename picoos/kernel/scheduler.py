@@ -65,7 +65,7 @@ class Kernel(TaskOps, FdWaits):
     def __init__(self, notifier=None, clock=None):
         self.clock = clock if clock is not None else SYSTEM_CLOCK
         self._ready = deque()
-        self._tasks = set()          # every task not yet DONE
+        self._tasks = {}             # every task not yet DONE -> None, in creation order
         self._daemons = 0
         self._current = None
         # timers: a heap of bucket deadlines, each bucket a list of
@@ -180,13 +180,13 @@ class Kernel(TaskOps, FdWaits):
 
     def _spawn(self, task):
         if self._tid == get_ident():
-            self._tasks.add(task)
+            self._tasks[task] = None
             self._ready.append(task)
         else:
             self._threadsafe(self._spawn_here, task)
 
     def _spawn_here(self, task):
-        self._tasks.add(task)
+        self._tasks[task] = None
         self._ready.append(task)
 
     def _ready_with(self, task, value):
@@ -368,7 +368,7 @@ class Kernel(TaskOps, FdWaits):
                         task._state = DONE
                         task._result = e.value
                         task._mbox = None
-                        tasks.discard(task)
+                        tasks.pop(task, None)
                         if self._join_events and len(tasks) == self._daemons:
                             self._set_join_events()
                         break
@@ -397,6 +397,7 @@ class Kernel(TaskOps, FdWaits):
                         sub = r
                     else:
                         # a plain value is given back at the next turn
+                        task._state = READY
                         task._value = r
                         ready.append(task)
                         break
@@ -441,6 +442,7 @@ class Kernel(TaskOps, FdWaits):
         if self._closed:
             return
         self._quit = True
+        # in creation order, so what their finally blocks do is deterministic
         for task in list(self._tasks):
             self._unwait(task)
             self._current = task

@@ -13,7 +13,7 @@ lock between threads.
 from . import context
 from .errors import InvalidArgument, LockNotOwned, WrongContext
 from .task import _check_timeout
-from .traps import Trap, Value, coro
+from .traps import Trap, Value, coro, wait_op
 from .waitq import WaitQueue
 
 __all__ = ["Lock", "RLock", "Condition", "Event", "Semaphore"]
@@ -56,6 +56,7 @@ class _Acquire(Trap):
             return _wait_for(lock, task, self.timeout)
 
 
+@wait_op
 def _wait_for(lock, task, timeout):
     """Wait (as a sub-call of `task`) until `lock` is handed over.
 
@@ -190,6 +191,7 @@ class Condition(RLock):
         self._notified = WaitQueue()
 
     @coro
+    @wait_op
     def wait(self, timeout=None):
         """Release the lock, wait for `notify` (or `timeout` seconds), take
         the lock back.  Gives True when notified, False on timeout.  Raises

@@ -18,7 +18,7 @@ import logging
 
 from . import context
 from .errors import InvalidArgument, TaskError, WrongContext
-from .traps import Trap, Value
+from .traps import Trap, Value, is_wait_op
 
 __all__ = ["Task", "MonitorStatus", "HotSwapException"]
 
@@ -30,6 +30,14 @@ READY = 1       # in the ready queue, or running
 SUSPENDED = 2   # in suspend/sleep: `resume` wakes it
 RECEIVING = 3   # in receive: `send` wakes it
 WAITING = 4     # parked on a trap (lock, I/O, finish...): `_undo` undoes it
+MESSAGE = 5     # in the ready queue, resumed with a received message in `_value`
+
+# Discussion: a task woken by a message is MESSAGE, not READY, until it runs,
+# so that a throw, hot swap or termination that reaches it first puts the
+# message back at the front of its mailbox instead of dropping it.  Other
+# wake-ups carry nothing that can be lost (a resume value, a timeout's alarm)
+# or hand over a resource inside a sub-call that passes it on when an
+# exception arrives there (locks, see sync._wait_for).
 
 _CO_GENERATOR = 0x20
 _CO_COROUTINE = 0x80
@@ -105,6 +113,20 @@ class _Rare:
         self.hot_swappable = False
         self.swap = None
         self.names = None
+
+
+def at_swap_point(task) -> bool:
+    """True when a hot swap may replace `task`'s generator now: the task is
+    not inside a sub-call of its own (whose state a swap would throw away),
+    though it may wait inside one of the kernel's wait operations (a lock,
+    a condition...), which pass the HotSwapException on to the task's yield."""
+    callers = task._rare.callers
+    if not callers:
+        return True
+    for gen in callers[1:]:
+        if not is_wait_op(gen):
+            return False
+    return is_wait_op(task._gen)
 
 
 def _check_timeout(timeout, what):
@@ -196,7 +218,7 @@ class Task:
         # identity and execution
         "_gen",      # generator/coroutine being run (top of the sub-call stack)
         "_kernel",   # the kernel that runs this task (one kernel per thread)
-        "_state",    # DONE, READY, SUSPENDED, RECEIVING or WAITING
+        "_state",    # DONE, READY, SUSPENDED, RECEIVING, WAITING or MESSAGE
         "_value",    # value the task is resumed with
         "_exc",      # exception to throw into the task when it resumes
         # waiting
@@ -231,7 +253,7 @@ class Task:
         self._rare = None
         if kernel is not None:
             self._kernel = kernel
-            kernel._tasks.add(self)
+            kernel._tasks[self] = None
             kernel._ready.append(self)
         else:
             kernel = self._kernel = context.kernel_for_caller()
@@ -325,7 +347,7 @@ class Task:
         if state == RECEIVING:
             if self._timer is not None:
                 kernel._cancel_timer(self)
-            self._state = READY
+            self._state = MESSAGE
             self._value = message
             kernel._ready.append(self)
         elif state == DONE:
@@ -469,7 +491,7 @@ class Task:
             return -1
         rare = self._rare_part()
         rare.hot_swappable = bool(flag)
-        if flag and rare.swap is not None and not rare.callers:
+        if flag and rare.swap is not None and at_swap_point(self):
             self._kernel._start_swap(self)
         return 0
 
@@ -543,7 +565,9 @@ class _Receive(Trap):
     def _apply(self, kernel, task):
         mbox = task._mbox
         if mbox:
-            kernel._ready_with(task, mbox.popleft())
+            task._state = MESSAGE
+            task._value = mbox.popleft()
+            kernel._ready.append(task)
             return
         timeout = self.timeout
         if timeout is None:

@@ -11,7 +11,9 @@ import logging
 import os
 from types import GeneratorType, CoroutineType
 
-from .task import MonitorStatus, HotSwapException, DONE, READY, SUSPENDED, RECEIVING
+from collections import deque
+
+from .task import MonitorStatus, HotSwapException, DONE, READY, MESSAGE, at_swap_point
 from .traps import Value
 
 logger = logging.getLogger("picoos.kernel")
@@ -58,7 +60,7 @@ class TaskOps:
         task._state = DONE
         task._result = value
         task._mbox = None
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         rare = task._rare
         if rare is not None:
             self._finalize(task, rare, StopIteration, value)
@@ -80,7 +82,7 @@ class TaskOps:
         task._state = DONE
         task._result = status
         task._mbox = None
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         if rare is not None:
             self._finalize(task, rare, type(exc), trace)
         if self._join_events and len(self._tasks) == self._daemons:
@@ -95,7 +97,7 @@ class TaskOps:
         task._state = DONE
         task._result = None
         task._mbox = None
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         rare = task._rare
         if rare is not None:
             self._finalize(task, rare, GeneratorExit, "terminated")
@@ -144,25 +146,40 @@ class TaskOps:
 
     # -- operations behind Task methods ---------------------------------
 
+    def _interrupt(self, task):
+        """Make `task` run at once to get the exception now in `task._exc`:
+        whatever it waits for is undone (timer, wait queue), a message it
+        was woken with goes back to the front of its mailbox."""
+        state = task._state
+        if state == READY or task is self._current:
+            return
+        if state == MESSAGE:
+            # already in the ready queue
+            mbox = task._mbox
+            if mbox is None:
+                task._mbox = deque((task._value,))
+            else:
+                mbox.appendleft(task._value)
+            task._value = None
+            task._state = READY
+            return
+        self._unwait(task)
+        task._state = READY
+        self._ready.append(task)
+
     def _throw(self, task, exc):
         if task._state == DONE or task._exc is _TERMINATE:
             logger.warning("throw: task %r has finished", task)
             return -1
         task._exc = exc
-        if task is not self._current and task._state != READY:
-            self._unwait(task)
-            task._state = READY
-            self._ready.append(task)
+        self._interrupt(task)
         return 0
 
     def _terminate(self, task):
         if task._state == DONE:
             return -1
         task._exc = _TERMINATE
-        if task is not self._current and task._state != READY:
-            self._unwait(task)
-            task._state = READY
-            self._ready.append(task)
+        self._interrupt(task)
         return 0
 
     def _add_monitor(self, task, monitor):
@@ -205,7 +222,7 @@ class TaskOps:
         if rare.swap is not None:
             rare.swap.close()
         rare.swap = gen
-        if rare.hot_swappable and not rare.callers:
+        if rare.hot_swappable and at_swap_point(task):
             self._start_swap(task)
         return 0
 
@@ -216,10 +233,7 @@ class TaskOps:
             gen.close()
             return
         task._exc = HotSwapException(gen)
-        if task is not self._current and task._state in (SUSPENDED, RECEIVING):
-            self._unwait(task)
-            task._state = READY
-            self._ready.append(task)
+        self._interrupt(task)
 
     def _swap(self, task, gen):
         old = task._gen

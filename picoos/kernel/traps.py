@@ -20,7 +20,7 @@ new branches in the kernel loop.
 """
 from functools import wraps
 
-__all__ = ["Trap", "SubCall", "coro", "Value", "sleep"]
+__all__ = ["Trap", "SubCall", "coro", "Value", "sleep", "wait_op", "is_wait_op"]
 
 
 class Trap:
@@ -91,6 +91,27 @@ def coro(genfunc):
         return SubCall(genfunc(*args, **kwargs))
     call.__picoos_coro__ = genfunc
     return call
+
+
+# code objects of the generator functions marked with @wait_op
+_WAIT_OPS = set()
+
+
+def wait_op(genfunc):
+    """Mark a generator function as one of the kernel's wait operations.
+
+    A task waiting inside such an operation (run as a sub-call) is still at
+    its own `yield` as far as a hot swap is concerned: the operation must
+    let every exception thrown into it propagate (after cleaning up), so a
+    HotSwapException reaches the task's generator at once.
+    """
+    _WAIT_OPS.add(genfunc.__code__)
+    return genfunc
+
+
+def is_wait_op(gen) -> bool:
+    """True if generator `gen` runs a function marked with @wait_op."""
+    return getattr(gen, "gi_code", None) in _WAIT_OPS
 
 
 def sleep(timeout, alarm_value=None):

@@ -136,14 +136,16 @@ class FleetControl:
 
     def suspend_node(self, node: Any) -> None:
         """Send no new jobs to ``node``; running ones finish."""
-        n = self._node(node, prefer=lambda n: n.state == READY)
+        n = node if isinstance(node, NodeLink) else \
+            self._node(node, prefer=lambda n: n.state == READY)
         if n.state == READY:
             n.state = SUSPENDED
             deliver(self.status_task, DispycosStatus(Scheduler.NodeSuspended, n.info()))
 
     def resume_node(self, node: Any) -> None:
         """Send jobs to a suspended ``node`` again."""
-        n = self._node(node, prefer=lambda n: n.state == SUSPENDED)
+        n = node if isinstance(node, NodeLink) else \
+            self._node(node, prefer=lambda n: n.state == SUSPENDED)
         if n.state == SUSPENDED:
             with self._cv:
                 n.state = READY
@@ -235,20 +237,26 @@ class FleetControl:
             return srv.enable_args
 
     def suspend_server(self, location: Any) -> None:
-        """Send no new jobs to this server; running ones finish."""
+        """Send no new jobs to this server; running ones finish. Suspending
+        a node's last active server suspends the node (as in dispycos)."""
         s = self._server(location)
         if s.state == READY:
             s.state = SUSPENDED
             deliver(self.status_task, DispycosStatus(Scheduler.ServerSuspended, s.loc))
+            if not any(o.state == READY for o in s.node.servers.values()):
+                self.suspend_node(s.node)
 
     def resume_server(self, location: Any) -> None:
-        """Send jobs to a suspended server again."""
+        """Send jobs to a suspended server again (and to its node, if that
+        was suspended)."""
         s = self._server(location)
         if s.state == SUSPENDED:
             with self._cv:
                 s.state = READY
                 self._cv.notify_all()
             deliver(self.status_task, DispycosStatus(Scheduler.ServerResumed, s.loc))
+            if s.node.state == SUSPENDED:
+                self.resume_node(s.node)
 
     def close_server(self, location: Any, terminate: bool = False,
                      restart: bool = False) -> None:
@@ -282,8 +290,13 @@ class FleetControl:
 
     # -- jobs and files ----------------------------------------------------------------------
 
-    def terminate(self, job: Job) -> bool:
-        """Terminate a queued or running job; True if it was not done yet."""
+    def terminate(self, job: Job, grace: Optional[float] = None) -> bool:
+        """Terminate a queued or running job; True if it was not done yet.
+
+        With ``grace`` (seconds), a running generator job first gets
+        KeyboardInterrupt on its server, and may catch it and finish within
+        that time (dispycos's close with terminate=True); then it is ended.
+        """
         with self._cv:
             if job.done():
                 return False
@@ -298,12 +311,15 @@ class FleetControl:
                 return True
             srv = job.server
             rtask = job.rtask
+        sent = False
         if srv is not None:
             try:   # a plain-function job runs in a thread: the server stops it
-                srv.send((P.TERMINATE, job.id))
+                srv.send((P.TERMINATE, job.id) if grace is None else
+                         (P.TERMINATE, job.id, grace))
+                sent = True
             except OSError:
                 pass
-        if rtask is not None:
+        if rtask is not None and (grace is None or not sent):
             rtask.terminate()     # a generator job is a task: end it
         return True
 

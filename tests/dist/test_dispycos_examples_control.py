@@ -377,6 +377,13 @@ def test_control_calls_take_locations_and_report_as_dispycos(start_node):
         with pytest.raises(TypeError, match="expected a Location"):
             client.suspend_node(42)
         server = client.servers()[0]
+        client.suspend_server(server)          # the node's only server: the node too
+        assert str(st.wait(Scheduler.ServerSuspended)[0].info) == server
+        st.wait(Scheduler.NodeSuspended, 2)
+        client.resume_server(server)
+        st.wait(Scheduler.ServerResumed)
+        st.wait(Scheduler.NodeResumed, 2)
+        assert client.run(ctlfuncs.pid).result(WAIT)
         assert client.restart_server(server) is None
         st.wait(Scheduler.ServerClosed)
         st.wait(Scheduler.ServerInitialized, 2)

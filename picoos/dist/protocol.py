@@ -25,7 +25,7 @@ client -> server
     INIT (components,) / SETUP (tag, fn, args, kwargs)
                                              tag: "node", "node-state" (take over the
                                              globals node_setup bound), "server"
-    RUN (job_id, fn, args, kwargs, io) / TERMINATE (job_id,)
+    RUN (job_id, fn, args, kwargs, io) / TERMINATE (job_id[, grace])
     FILE (name, data, last) / PING (t,) / CLOSE ()
 server -> client
     NETLOC (port,)                           first: the TCP port of its networked kernel

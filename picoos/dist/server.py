@@ -138,6 +138,7 @@ class Server:
         self.link: Optional[wire.Link] = None
         self.jobs: "queue.Queue[Optional[tuple]]" = queue.Queue()   # setup functions
         self.threads: Dict[int, int] = {}           # job id -> thread running it (plain fns)
+        self.job_tasks: Dict[int, Any] = {}         # job id -> task running a generator job
         self.waiting: set = set()                   # CPU jobs waiting for the CPU slot
         self.cancelled: set = set()
         self.kernel: Any = None                     # this process's networked kernel
@@ -283,9 +284,19 @@ class Server:
             except Exception:
                 pass
 
-    def terminate(self, job_id: int) -> None:
+    def terminate(self, job_id: int, grace: Optional[float] = None) -> None:
         """Stop a plain-function job running in a thread (generator jobs are
-        ended by the client with ``rtask.terminate()``)."""
+        ended by the client with ``rtask.terminate()``). With ``grace`` (the
+        client closes with terminate=True), a generator job gets
+        KeyboardInterrupt first, as on a closing dispycos server: it may catch
+        it and finish within ``grace`` seconds, else it is terminated."""
+        task = self.job_tasks.get(job_id)
+        if grace is not None and task is not None:
+            task.throw(KeyboardInterrupt)           # both are safe from this thread
+            timer = threading.Timer(grace, task.terminate)
+            timer.daemon = True
+            timer.start()
+            return
         ident = self.threads.get(job_id)
         if ident is not None:
             # raise JobTerminated inside the thread at its next bytecode; a job
@@ -335,7 +346,7 @@ class Server:
                 break
             kind = msg[0]
             if kind == P.TERMINATE:
-                self.terminate(msg[1])
+                self.terminate(*msg[1:3])
             elif kind == P.SETUP:
                 self.jobs.put(msg)
             elif kind == P.INIT:
@@ -409,7 +420,11 @@ def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: 
     if code is not None and code.co_flags & _KERNEL_FLAGS:
         if _takes_task(code) and "task" not in kwargs:
             kwargs = dict(kwargs, task=task)
-        return (yield fn(*args, **kwargs))
+        server.job_tasks[job_id] = task
+        try:
+            return (yield fn(*args, **kwargs))
+        finally:
+            server.job_tasks.pop(job_id, None)
     from picoos.kernel.threadpool import run_in_thread
     if io:
         return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))

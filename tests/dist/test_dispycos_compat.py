@@ -121,3 +121,70 @@ def test_a_filter_overriding_allocate_with_dispycos_arguments_is_asked_without_m
     assert ask_filter(WithModel("*"), *args, "Pi 5") == 0
     assert ask_filter(DispycosNodeAllocate("*", model="Pi 5"), *args, "Pi 4") == 0
     assert ask_filter(DispycosNodeAllocate("*", model="Pi 4"), *args, "Pi 4") == 4
+
+
+# dispycos's close(terminate=True): running generator jobs get KeyboardInterrupt
+# and have a few seconds to finish (reply, save state) before they are ended
+CLOSING = r'''
+import picoos as pycos
+import picoos.netpycos
+from picoos.dispycos import *
+
+
+def polite(reply_to, task=None):
+    try:
+        yield task.sleep(300)
+    except KeyboardInterrupt:
+        yield task.sleep(0.2)          # a little work after the interrupt
+        reply_to.send("polite saw KeyboardInterrupt")
+        return "polite done"
+
+
+def stubborn(reply_to, task=None):
+    while True:
+        try:
+            yield task.sleep(300)
+        except KeyboardInterrupt:
+            reply_to.send("stubborn saw KeyboardInterrupt")
+
+
+def client_proc(task=None):
+    assert (yield client.schedule()) == 0
+    jobs = []
+    for fn in (polite, stubborn):
+        jobs.append((yield client.rtask(fn, task)))
+    assert all(isinstance(job, pycos.Task) for job in jobs), jobs
+    yield client.close(terminate=True)
+    got = []
+    while True:
+        msg = yield task.receive(timeout=0)
+        if msg is None:
+            break
+        got.append(msg)
+    print(sorted(got))
+    values = []
+    for job in jobs:
+        values.append((yield job()))
+    print(values)
+
+
+client = Client([polite, stubborn])
+pycos.Task(client_proc).value()
+'''
+
+
+def test_close_with_terminate_interrupts_generator_jobs_first(start_node, tmp_path):
+    import os
+    import subprocess
+    import sys
+    node = start_node("-c", "2")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PICOOS_NODES=node.addr, PYTHONPATH=root)
+    script = tmp_path / "closing.py"
+    script.write_text(CLOSING)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, cwd=str(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines() == [
+        "['polite saw KeyboardInterrupt', 'stubborn saw KeyboardInterrupt']",
+        "['polite done', None]"], out.stdout + out.stderr

@@ -21,9 +21,12 @@ entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
 Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
 whose kernel link drops (``peer_status``) is lost at once.
 
-Threads: one dispatcher (queue -> servers), one keeper (heartbeats,
-liveness, re-dialling), one reader per node and per server control link
-(:mod:`picoos.dist.fleet`). All job bookkeeping is under one lock.
+On that kernel two more tasks keep the fleet (:mod:`picoos.dist.dispatch`):
+the dispatcher (queue -> servers) and the keeper (heartbeats, liveness,
+re-dialling). Threads remain where the work blocks: one per node being
+dialled, one reader per node and per server control link
+(:mod:`picoos.dist.fleet`, blocking sockets). All job bookkeeping is under
+one lock, since plain threads submit and wait for jobs too.
 """
 from __future__ import annotations
 
@@ -41,18 +44,23 @@ from picoos.dist import wire
 from picoos.dist.allocate import DispycosNodeAllocate, ask_filter
 from picoos.dist.components import Computation
 from picoos.dist.control import FleetControl
+from picoos.dist.dispatch import Dispatcher, WakingCondition
 from picoos.dist.netjobs import TaskJobs
 from picoos.dist.config import DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 from picoos.dist.errors import ClientClosed, DistError, NodeUnavailable
 from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
                                ServerLink, parse_address)
-from picoos.dist.jobs import ABANDONED, QUEUED, RUNNING, TERMINATED, Job, in_task_or_blocking
+from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
 
 log = logging.getLogger("picoos.dist")
 
+# seconds a generator job has to finish after KeyboardInterrupt when the
+# client closes with terminate=True (dispycos gives its jobs 5)
+CLOSE_GRACE = 5.0
 
-class Client(FleetControl, TaskJobs):
+
+class Client(FleetControl, TaskJobs, Dispatcher):
     """A computation plus the fleet it runs on; see the module docstring.
 
     ``components``: functions, classes, modules and file paths to ship.
@@ -149,7 +157,7 @@ class Client(FleetControl, TaskJobs):
         self._payloads: List[Dict[str, Any]] = []
         self._take_code()
         self._lock = threading.RLock()
-        self._cv = threading.Condition(self._lock)
+        self._cv = WakingCondition(self._lock, self._kick)   # also wakes the dispatcher
         self._queue: Deque[Job] = collections.deque()
         self._pinned: List[Job] = []                # jobs that must run at a given place
         self._next_id = 1
@@ -164,10 +172,12 @@ class Client(FleetControl, TaskJobs):
         self.started_at: Optional[float] = None
         self._scheduled = False
         self._closed = False
-        self._closing = threading.Event()           # set by close(): ends the keeper at once
         self._kernel: Any = None                    # the networked kernel jobs start from
         self._monitor: Any = None                   # task receiving the jobs' MonitorStatus
         self._spawner: Any = None                   # task creating tasks on that kernel
+        self._dispatch_task: Any = None             # task taking queued jobs to servers
+        self._kicked = False                        # ... and already woken for them
+        self._keeper_task: Any = None               # task: heartbeats, liveness, dialling
         self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
 
     # -- configuration ------------------------------------------------------------------
@@ -232,11 +242,9 @@ class Client(FleetControl, TaskJobs):
             self._start_net()
             self._scheduled = True
             self.started_at = time.time()
-            threads = [("dispatch", self._dispatcher), ("keeper", self._keeper)]
-            if self.discover:
-                threads.append(("discover", self._discover))
-            for name, target in threads:
-                threading.Thread(target=target, daemon=True, name=f"client-{name}").start()
+            if self.discover:   # UDP broadcasts on a blocking socket
+                threading.Thread(target=self._discover, daemon=True,
+                                 name="client-discover").start()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while not self._servers:
@@ -328,81 +336,6 @@ class Client(FleetControl, TaskJobs):
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
         """Submit ``fn(x)`` for each x; returns the jobs in order."""
         return [self.submit(fn, (x,), retry=retry) for x in iterable]
-
-    # -- dispatching -------------------------------------------------------------------------
-
-    def _fits(self, srv: ServerLink, job: Job) -> bool:
-        if srv.state != READY or srv.node.state != READY:
-            return False
-        if job.where and job.where not in (srv.location, srv.node.name, srv.node.addr,
-                                           srv.node.key):
-            return False
-        return job.io or len(srv.inflight) < self.prefetch
-
-    def _pick(self) -> Tuple[Optional[Job], Optional[ServerLink]]:
-        servers = list(self._servers.values())
-        for i, job in enumerate(self._pinned):
-            for srv in servers:
-                if self._fits(srv, job):
-                    del self._pinned[i]
-                    return job, srv
-        if self._queue:
-            job = self._queue[0]
-            best = None
-            for srv in servers:
-                if self._fits(srv, job) and (best is None or len(srv.inflight) < len(best.inflight)):
-                    best = srv
-            if best is not None:
-                self._queue.popleft()
-                return job, best
-        return None, None
-
-    def _dispatcher(self) -> None:
-        while True:
-            with self._cv:
-                job, srv = self._pick()
-                while job is None:
-                    if self._closed:
-                        return
-                    self._cv.wait(1.0)
-                    job, srv = self._pick()
-                assert srv is not None
-                job.state, job.server, job.location = RUNNING, srv, srv.location
-                job.node_name = srv.node.name
-                job.tries += 1
-                job.start_time = time.time()
-                (srv.io_jobs if job.io else srv.inflight)[job.id] = job
-                payloads = self._payloads[srv.sent:]
-                srv.sent = len(self._payloads)
-            try:
-                for payload in payloads:
-                    srv.send((P.INIT, payload))
-                if payloads:
-                    self._wait_installed(srv)
-                self._spawn(self._start_job, job, srv)
-            except OSError as exc:
-                with self._cv:       # never reached the server: safe to queue again
-                    (srv.io_jobs if job.io else srv.inflight).pop(job.id, None)
-                    job.tries -= 1
-                    job.state = QUEUED
-                    if job.where:
-                        self._pinned.insert(0, job)
-                    else:
-                        self._queue.appendleft(job)
-                self.server_lost(srv, f"send failed: {exc}")
-                continue
-
-    def _wait_installed(self, srv: ServerLink, timeout: float = 120.0) -> None:
-        """Code shipped after start-up must be installed before a job that
-        needs it arrives on the other connection (the kernel link)."""
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while srv.installed < srv.sent and srv.state == READY:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise OSError(f"server {srv.location} did not install new code "
-                                  f"within {timeout:g}s")
-                self._cv.wait(min(left, 0.5))
 
     # -- events from the fleet -------------------------------------------------------------------
 
@@ -552,71 +485,6 @@ class Client(FleetControl, TaskJobs):
             event.error = error
             event.set()
 
-    # -- keeper: heartbeats, liveness, dialling -------------------------------------------
-
-    def _keeper(self) -> None:
-        next_beat = 0.0
-        tick = min(self.pulse_interval / 4.0, 0.5)
-        while not self._closed:
-            now = time.monotonic()
-            with self._lock:
-                nodes = list(self._nodes.values())
-            for node in nodes:
-                if node.state in (READY, SUSPENDED, CLOSING):
-                    if now - node.last_heard > 3 * self.pulse_interval:
-                        self.node_lost(node, "silent for 3 heartbeats")
-                    elif now >= next_beat:
-                        running = sum(len(s.inflight) + len(s.io_jobs)
-                                      for s in node.servers.values())
-                        node.send((P.HEARTBEAT, running + len(self._queue)))
-            if now >= next_beat:
-                next_beat = now + self.pulse_interval
-            for target in self.targets:
-                key = f"{target[0]}:{target[1]}"
-                node = self._nodes.get(key)
-                if node is not None and node.state not in (LOST,):
-                    continue
-                if key in self._dialling or now < self._next_dial.get(target, 0.0):
-                    continue
-                self._dialling.add(key)
-                self._next_dial[target] = now + min(self.pulse_interval, 2.0)
-                threading.Thread(target=self._dial, args=(target, key), daemon=True,
-                                 name=f"dial-{key}").start()
-            # the keeper's tick (heartbeats, liveness, re-dialling); close() cuts it short
-            self._closing.wait(tick)
-
-    def _discover(self) -> None:
-        from picoos.dist.discovery import Discoverer
-        finder = Discoverer(self.secret, self.udp_port)
-        try:
-            while not self._closed:
-                finder.ping()
-                for (host, port), name in finder.collect(min(self.pulse_interval, 2.0)).items():
-                    wanted = not self.allocations or any(
-                        a.matches(host, name, port) for a in self.allocations)
-                    if wanted and (host, port) not in self.targets:
-                        log.info("discovered node %s at %s:%d", name, host, port)
-                        self.targets.append((host, port))
-        finally:
-            finder.close()
-
-    def _dial(self, target: Tuple[str, int], key: str) -> None:
-        node = NodeLink(*target)
-        try:
-            count = node.attach(self)
-            if count == 0:
-                node.state = CLOSED
-                deliver(self.status_task, DispycosStatus(Scheduler.NodeIgnore, node.info()))
-                return
-            self._errors.pop(key, None)
-        except (OSError, EOFError, DistError, TimeoutError) as exc:
-            node.state = LOST
-            node.close()
-            self._errors[key] = f"{type(exc).__name__}: {exc}"
-            log.debug("node %s not attached: %s", key, exc)
-        finally:
-            self._dialling.discard(key)
-
     # -- closing ------------------------------------------------------------------------------
 
     def close(self, await_io: bool = False, terminate: bool = False,
@@ -633,7 +501,7 @@ class Client(FleetControl, TaskJobs):
         deadline = None if timeout is None else time.monotonic() + timeout
         if terminate:
             for job in list(self._queue) + list(self._pinned) + self.tasks():
-                self.terminate(job)
+                self.terminate(job, grace=CLOSE_GRACE)
         with self._cv:
             while self._queue or self._pinned or any(
                     s.inflight or (await_io and s.io_jobs) for s in self._servers.values()):
@@ -646,7 +514,6 @@ class Client(FleetControl, TaskJobs):
                     break          # nothing can ever run them
                 self._cv.wait(0.2 if left is None else min(left, 0.2))
             self._closed = True
-            self._closing.set()
             if self._own_dest:
                 try:
                     os.rmdir(self.dest_path)    # only if empty: files sent back are kept
@@ -665,6 +532,9 @@ class Client(FleetControl, TaskJobs):
                 node.send((P.DETACH, terminate))
                 self.node_lost(node, "client closed")
         deliver(self.status_task, DispycosStatus(Scheduler.ClientClosed, self))
+        for task in (self._keeper_task, self._dispatch_task):
+            if task is not None:
+                task.send(None)          # they see _closed and end
         if self._spawner is not None:
             self._spawner.send(None)     # a private kernel then shuts down
         return 0

@@ -297,6 +297,15 @@ class Task:
     def _in_kernel_thread(self) -> bool:
         return self._kernel._tid == get_ident()
 
+    def _from_thread(self, what, fn, *args) -> int:
+        """Hand `fn(*args)` to the kernel thread.  A task that has ended
+        stays ended, so another thread can report that at once (-1), as a
+        call from the kernel thread does."""
+        if self._state == DONE:
+            logger.warning("%s: task %r has finished", what, self)
+            return -1
+        return self._kernel._threadsafe(fn, *args)
+
     # -- suspending and resuming ---------------------------------------
 
     def suspend(self, timeout=None, alarm_value=None):
@@ -319,7 +328,7 @@ class Task:
         suspended ignores the resume (as in pycos), with a warning.
         """
         if self._kernel._tid != get_ident():
-            return self._kernel._threadsafe(self.resume, update)
+            return self._from_thread("resume", self.resume, update)
         state = self._state
         if state == SUSPENDED:
             self._kernel._wake(self, update)
@@ -342,7 +351,7 @@ class Task:
         """
         kernel = self._kernel
         if kernel._tid != get_ident():
-            return kernel._threadsafe(self.send, message)
+            return self._from_thread("send", self.send, message)
         state = self._state
         if state == RECEIVING:
             if self._timer is not None:
@@ -405,7 +414,7 @@ class Task:
         if not isinstance(exc, BaseException):
             raise InvalidArgument("throw() needs an exception, got %r" % (exc,))
         if self._kernel._tid != get_ident():
-            return self._kernel._threadsafe(self._kernel._throw, self, exc)
+            return self._from_thread("throw", self._kernel._throw, self, exc)
         return self._kernel._throw(self, exc)
 
     def terminate(self) -> int:
@@ -416,7 +425,7 @@ class Task:
         """
         kernel = self._kernel
         if kernel._tid != get_ident():
-            return kernel._threadsafe(kernel._terminate, self)
+            return self._from_thread("terminate", kernel._terminate, self)
         return kernel._terminate(self)
 
     # -- results ----------------------------------------------------------
@@ -473,7 +482,7 @@ class Task:
         if not isinstance(monitor, Task):
             raise InvalidArgument("notify() needs a Task as monitor, got %r" % (monitor,))
         if self._kernel._tid != get_ident():
-            return self._kernel._threadsafe(self._kernel._add_monitor, self, monitor)
+            return self._from_thread("notify", self._kernel._add_monitor, self, monitor)
         return self._kernel._add_monitor(self, monitor)
 
     def _watch(self, monitor):
@@ -506,7 +515,7 @@ class Task:
         gen = make_generator(self, (target,) + args, kwargs)
         kernel = self._kernel
         if kernel._tid != get_ident():
-            return kernel._threadsafe(kernel._request_swap, self, gen)
+            return self._from_thread("hot_swap", kernel._request_swap, self, gen)
         return kernel._request_swap(self, gen)
 
     # -- daemon, names ---------------------------------------------------

@@ -218,7 +218,8 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     # -- scheduling ----------------------------------------------------------------------
 
     def schedule(self, timeout: Optional[float] = None, location: Any = None) -> Any:
-        """Start using the fleet; returns 0 once a server is ready.
+        """Start using the fleet; returns 0 once a server is ready (at once
+        when nodes or servers are held back until the program enables them).
 
         In a picoos task use ``yield client.schedule()``. Raises
         NodeUnavailable (with each node's last error) when ``timeout``
@@ -246,8 +247,13 @@ class Client(FleetControl, TaskJobs, Dispatcher):
                 threading.Thread(target=self._discover, daemon=True,
                                  name="client-discover").start()
         deadline = None if timeout is None else time.monotonic() + timeout
+        # with nodes or servers held back (disable_nodes/disable_servers) the
+        # program enables them once it hears of them, maybe only after this
+        # returns: waiting for a ready server here could wait for ever
+        held_back = self.disable_nodes or (self.disable_servers and
+                                           self.server_setup_ref is not None)
         with self._cv:
-            while not self._servers:
+            while not self._servers and not held_back:
                 if not self.targets and not self._dialling and not self.discover:
                     raise NodeUnavailable("no node left to try (closed after failures: " +
                                           ("; ".join(f"{k}: {v}" for k, v in self._errors.items())

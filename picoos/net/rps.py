@@ -93,7 +93,8 @@ class RPS:
         return hash((self._name, self.location))
 
     def register(self) -> int:
-        """Make this RPS findable by peers; 0, or -1 if the name is taken."""
+        """Make this RPS findable by peers; 0, or -1 if the name is taken
+        (also by this RPS: registered twice is -1, as in pycos)."""
         if self._fn is None:
             return -1
         kernel = context.kernel_for_caller()
@@ -102,7 +103,7 @@ class RPS:
             log.warning("RPS %r: the kernel is not networked (create picoos.net.Pycos first)",
                         self._name)
             return -1
-        if table.get(self._name, self) is not self:
+        if self._name in table:
             return -1
         table[self._name] = self
         self._kernel = kernel
@@ -126,7 +127,8 @@ class RPS:
         """Make `task` a monitor of every task this handle creates."""
         if not isinstance(task, Task):
             return -1
-        self._monitors.append(task)
+        if task not in self._monitors:
+            self._monitors.append(task)
         return 0
 
     def _start(self, args, kwargs) -> Optional[Task]:

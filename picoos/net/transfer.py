@@ -11,7 +11,8 @@ half-received file when the transfer is aborted or the peer is lost.
 Return values follow pycos: `send_file` gives 0 when the file was sent, 1
 when the same file (size and mtime) is already there, -1 on any error
 (including "exists and overwrite=False"; pycos returned a stat structure
-there, which compares badly with 0 on Python 3). `del_file` gives 0 or -1.
+there, which compares badly with 0 on Python 3). `del_file` gives 0 or -1,
+and removes the directories under dest_path it leaves empty.
 """
 from __future__ import annotations
 
@@ -169,6 +170,16 @@ class FileTransfer:
         except (NetError, OSError) as exc:
             log.warning("del_file %r in %r from %s refused: %s", name, subdir, peer.location, exc)
             return -1
+        # the directories send_file made for it go too, once empty (as in
+        # pycos); never dest_path itself
+        root = os.path.realpath(self._dest_path)
+        d = os.path.dirname(path)
+        while d != root and os.path.commonpath([root, d]) == root:
+            try:
+                os.rmdir(d)
+            except OSError:
+                break
+            d = os.path.dirname(d)
         return 0
 
     def _abort_incoming(self, location) -> None:

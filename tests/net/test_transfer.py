@@ -1,8 +1,6 @@
 """send_file / del_file between real processes; paths never escape."""
 import os
 
-from picoos.net.files import TMP_PREFIX
-
 from net_helpers import run_net
 
 BOUND = 10
@@ -34,7 +32,10 @@ def test_send_file_then_same_then_overwrite_then_delete(child, tmp_path):
     assert open(dst, "rb").read() == b"changed"
     assert _send(c, ("del_file", ("data.bin",), {"dir": "jobs/1"})) == [0]
     assert not os.path.exists(dst)
-    assert not [n for n in os.listdir(os.path.dirname(dst)) if n.startswith(TMP_PREFIX)]
+    # no half file left behind: the directories send_file made went with
+    # their last file (as in pycos); dest_path itself stays
+    assert not os.path.exists(os.path.join(c.dest, "jobs"))
+    assert os.path.isdir(c.dest)
 
 
 def test_paths_never_leave_dest_path(child, tmp_path):

@@ -5,7 +5,6 @@ with its imports renamed to pycos printed sock_tcp.out (see record.py).
 """
 import errno
 import socket
-import sys
 
 import picoos as pycos
 

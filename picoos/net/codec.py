@@ -32,28 +32,34 @@ class Codec:
     object that must travel as a reference (else None); `from_ref(tuple)`
     gives the object back on the receiving side."""
 
-    __slots__ = ("_pickler", "_unpickler")
+    __slots__ = ("_to_ref", "_from_ref")
 
     def __init__(self, to_ref: Callable[[Any], Any], from_ref: Callable[[Any], Any]) -> None:
-        class _Pickler(pickle.Pickler):
-            def persistent_id(self, obj):
-                return to_ref(obj)
-
-        class _Unpickler(pickle.Unpickler):
-            def persistent_load(self, pid):
-                return from_ref(pid)
-
-        self._pickler = _Pickler
-        self._unpickler = _Unpickler
+        self._to_ref = to_ref
+        self._from_ref = from_ref
 
     def dumps(self, obj: Any) -> bytes:
         buf = io.BytesIO()
-        self._pickler(buf, PROTOCOL).dump(obj)
+        p = _Pickler(buf, PROTOCOL)
+        # pickle calls this for every object of a message: the function
+        # itself, not a method that calls it, saves a Python frame each time
+        p.persistent_id = self._to_ref
+        p.dump(obj)
         return buf.getvalue()
 
     def loads(self, data: bytes) -> Any:
         """Only for DATA frames of an authenticated link: this is pickle."""
-        return self._unpickler(io.BytesIO(data)).load()
+        u = _Unpickler(io.BytesIO(data))
+        u.persistent_load = self._from_ref
+        return u.load()
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler whose ``persistent_id`` may be set per instance."""
+
+
+class _Unpickler(pickle.Unpickler):
+    """An unpickler whose ``persistent_load`` may be set per instance."""
 
 
 def dumps(obj: Any) -> bytes:

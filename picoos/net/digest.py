@@ -38,12 +38,27 @@ _IPAD = bytes(b ^ 0x36 for b in range(256))
 _OPAD = bytes(b ^ 0x5C for b in range(256))
 
 
+# key -> the two hashes after their padded key block: a link MACs every
+# frame under one key, so each frame starts from copies of these
+_STATES: dict = {}
+_STATES_MAX = 64
+
+
 def hmac_sha256(key: bytes, *parts) -> bytes:
     """HMAC-SHA256 under `key` of the concatenation of `parts` (bytes-like)."""
-    if len(key) > _BLOCK:
-        key = _sha256(key).digest()
-    key = bytes(key).ljust(_BLOCK, b"\0")
-    inner = _sha256(key.translate(_IPAD))
+    if key.__class__ is not bytes:
+        key = bytes(key)
+    states = _STATES.get(key)
+    if states is None:
+        block = _sha256(key).digest() if len(key) > _BLOCK else key
+        block = block.ljust(_BLOCK, b"\0")
+        states = (_sha256(block.translate(_IPAD)), _sha256(block.translate(_OPAD)))
+        if len(_STATES) >= _STATES_MAX:
+            _STATES.clear()
+        _STATES[key] = states
+    inner = states[0].copy()
     for part in parts:
         inner.update(part)
-    return _sha256(key.translate(_OPAD) + inner.digest()).digest()
+    outer = states[1].copy()
+    outer.update(inner.digest())
+    return outer.digest()

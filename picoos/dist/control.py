@@ -164,6 +164,10 @@ class FleetControl:
                 self.terminate(job)
 
         def finish() -> None:
+            with self._lock:       # its servers are closed, not lost (ServerClosed)
+                for s in n.servers.values():
+                    if s.state not in (LOST, CLOSED):
+                        s.state = CLOSING
             n.send((P.DETACH, terminate))
             self.node_lost(n, "closed by the client")
         self._drain_then(lambda: not self.tasks(n.key), finish)

@@ -402,6 +402,8 @@ def test_restart_node_runs_node_setup_again_with_new_arguments(start_node):
         assert client.run(ctlfuncs.node_data).result(WAIT)[0] == "before"
         client.restart_node(node.addr, "after")
         st.wait(Scheduler.NodeClosed)
+        assert Scheduler.ServerDisconnected not in [m.status for m in st.seen]
+        st.wait(Scheduler.ServerClosed)
         st.wait(Scheduler.NodeInitialized, 2)
         assert client.wait_servers(1, WAIT)
         assert client.run(ctlfuncs.node_data).result(WAIT)[0] == "after"

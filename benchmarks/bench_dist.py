@@ -15,12 +15,19 @@ and a client, then measures:
 The job is the same pycos-style generator for both (``def compute(x,
 task=None): return x * x; yield``): dispycos requires generator jobs. On
 picoos each job is a task on the server's networked kernel, started
-through the server's registered job entry. The "picoos" row drives the
-client from a plain thread (``client.run(...).result()``); "picoos
-(dispycos API)" runs the very same task code as the dispycos row
+through the server's registered job entry. The "picoos (thread, ...)"
+row drives the client from a plain thread (``client.run(...).result()``);
+"picoos (dispycos API)" runs the very same task code as the dispycos row
 (``rtask = yield client.rtask(...)``, ``yield rtask()``) on picoos's
 networked kernel; "picoos (plain function)" runs a plain function, which
 the server runs in a thread of its kernel's pool.
+
+The goals are judged on the "picoos (dispycos API)" row: it is the only
+one that runs the same program as the dispycos row (the same calls in the
+same order, each ``yield client.rtask(...)`` waiting for its job to start,
+as dispycos's does). The other rows show what a thread-driven client
+(``client.run(...).result()``, all jobs queued at once) and plain
+functions cost; they are reported, not judged.
 
 Why it matters: the dist layer's overhead per job bounds how small a job
 may be before farming it out stops paying. Goals: picoos >= 3x dispycos
@@ -188,18 +195,20 @@ def main() -> int:
 
     ref_rate, ref_p50 = fig("pycos", "rate"), fig("pycos", "p50")
     rows = []
+    labels = {"picoos": "picoos (thread, run().result())"}
     for name in rows_in:
         errs = [r["error"] for r in rows_in[name] if "error" in r]
         if errs:
-            rows.append([name, "error: " + errs[0][:60], "", "", "", "", ""])
+            rows.append([labels.get(name, name), "error: " + errs[0][:60], "", "", "", "", ""])
             continue
-        rows.append([name, fmt_ms(fig(name, "first")), fmt_rate(fig(name, "rate")),
+        rows.append([labels.get(name, name), fmt_ms(fig(name, "first")), fmt_rate(fig(name, "rate")),
                      fmt_ratio(fig(name, "rate"), ref_rate), fmt_ms(fig(name, "p50")),
                      fmt_ms(fig(name, "p90")),
                      fmt_ratio(ref_p50, fig(name, "p50")) if ref_p50 else "—"])
     bench.table(["framework", "start to 1st result", "jobs/s", "vs dispycos",
                  "seq p50", "seq p90", "p50 speed-up"], rows)
-    rate, p50 = fig("picoos", "rate"), fig("picoos", "p50")
+    judged = "picoos (dispycos API)"     # the same program as the dispycos row
+    rate, p50 = fig(judged, "rate"), fig(judged, "p50")
     known = None not in (rate, ref_rate, p50, ref_p50)
     bench.check("jobs/s >= 3x dispycos", (rate >= 3 * ref_rate) if known else None,
                 f"{rate / ref_rate:.1f}x" if known else "a side failed")

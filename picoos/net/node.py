@@ -498,6 +498,12 @@ def _housekeeping(kernel, task=None):
         kernel._refs.sweep()
 
 
+#: pycos's networked scheduler's parameters, in its order
+_PYCOS_ARGS = ("udp_port", "tcp_port", "host", "ext_host", "socket_family", "ipv4_udp_multicast",
+               "name", "discover_peers", "secret", "certfile", "keyfile", "notifier",
+               "dest_path", "max_file_size")
+
+
 class Pycos(NetKernel, _sched.Pycos):
     """pycos's networked scheduler: the default kernel, networked.
 
@@ -511,6 +517,16 @@ class Pycos(NetKernel, _sched.Pycos):
     def __init__(self, *args, **kwargs):
         if getattr(self, "_started", True):
             return
+        if args:
+            # positional arguments in pycos's order (udp_port first)
+            if len(args) > len(_PYCOS_ARGS):
+                raise TypeError("Pycos() takes at most %d positional arguments (%s), got %d"
+                                % (len(_PYCOS_ARGS), ", ".join(_PYCOS_ARGS), len(args)))
+            for key, value in zip(_PYCOS_ARGS, args):
+                if key in kwargs:
+                    raise TypeError("Pycos() got multiple values for argument %r" % key)
+                kwargs[key] = value
+            args = ()
         if "ext_ip_addr" in kwargs:
             # dispycos's name (its node program's option) for ext_host
             if kwargs.get("ext_host") is not None:

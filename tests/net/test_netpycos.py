@@ -157,3 +157,27 @@ except TypeError as exc:
     assert len(lines) == 1 and "both ext_host and ext_ip_addr" in lines[0], lines
     lines = run(node="127.0.0.1")
     assert len(lines) == 1 and lines[0].startswith("TypeError") and "'node'" in lines[0], lines
+
+
+def test_positional_arguments_in_pycos_order():
+    """pycos's Pycos(udp_port, tcp_port, host, ext_host, socket_family,
+    ipv4_udp_multicast, name, ...) may be called positionally."""
+    prog = r'''
+import socket
+import picoos.netpycos as pycos
+probe = socket.socket(); probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]; probe.close()
+s = pycos.Pycos(0, port, "127.0.0.1", None, None, False, "positional", False)
+print(s.name, s.location.port == port, s.location.addr, flush=True)
+'''
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["positional", "True", "127.0.0.1"], out.stdout + out.stderr
+    prog = r'''
+import picoos.netpycos as pycos
+try:
+    pycos.Pycos(0, udp_port=0, host="127.0.0.1")
+except TypeError as exc:
+    print("TypeError:", exc, flush=True)
+'''
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=60)
+    assert "TypeError: Pycos() got multiple values for argument 'udp_port'" in out.stdout, \
+        out.stdout + out.stderr

@@ -13,8 +13,10 @@ from typing import Any, Dict, Optional
 
 
 class DispycosNodeAvailInfo:
-    """A node's free resources: cpu (percent idle), memory and disk (bytes
-    available), swap (percent used), plus the board's temperature."""
+    """A node's free resources, as dispycos reports them: cpu (percent
+    idle), memory and disk (bytes available), swap (percent free), plus the
+    board's temperature; ``location`` is the node's Location (its first
+    server's kernel, which takes ``send_file``)."""
 
     def __init__(self, location: Any, cpu: float, memory: int, disk: int, swap: float,
                  temperature: Optional[float] = None):
@@ -29,7 +31,8 @@ class DispycosNodeAvailInfo:
     def from_figures(cls, location: Any, fig: Dict[str, Any]) -> "DispycosNodeAvailInfo":
         return cls(location, round(100.0 - fig.get("cpu_busy", 0.0), 1),
                    fig.get("memory_available", 0), fig.get("disk_free", 0),
-                   fig.get("swap_used_percent", 0.0), fig.get("temperature"))
+                   round(100.0 - fig.get("swap_used_percent", 0.0), 1),
+                   fig.get("temperature"))
 
 
 class DispycosNodeInfo:

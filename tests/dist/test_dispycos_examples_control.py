@@ -249,8 +249,11 @@ def test_disabled_node_waits_for_enable_node_and_its_file(start_node, tmp_path):
         # held back: schedule() returns at once, the program enables what it hears of
         assert client.schedule(timeout=WAIT) == 0
         info = st.wait(Scheduler.NodeDiscovered)[0].info
-        loc = info.avail_info.location
+        avail = info.avail_info
+        loc = avail.location
         assert loc.addr == "127.0.0.1" and info.cpus == 2
+        assert 0 <= avail.cpu <= 100 and 0 <= avail.swap <= 100     # percent idle / free
+        assert avail.memory > 0 and avail.disk > 0
         assert client.nodes() == [] and client.servers() == []
         assert Scheduler.NodeInitialized not in [m.status for m in st.seen]
         data = tmp_path / "input.txt"

@@ -229,9 +229,16 @@ class TaskJobs:
             msg = yield task.receive()
             if not isinstance(msg, MonitorStatus):
                 continue
+            # Discussion: a job that ends at once has its MonitorStatus in the
+            # same batch as the reply that started it, right after it (the
+            # server posts the reply before the task runs). Reading the
+            # reply readies the job's _start_job task, which registers the
+            # rtask in the same step; this task gets the status only after
+            # that (a message to a busy task waits its turn at the back of
+            # the ready queue), so the entry is there.
             with self._lock:
                 entry = self._rtasks.pop(msg.info, None)
-            if entry is None:
+            if entry is None:       # a job whose server was lost meanwhile
                 continue
             job, srv = entry
             state, value = outcome(msg)

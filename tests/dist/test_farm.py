@@ -48,6 +48,22 @@ def test_farm_jobs_over_two_nodes(start_node):
         assert snap["jobs"]["done"] >= 330 and len(snap["nodes"]) == 2
 
 
+def test_dispatcher_and_keeper_are_tasks_not_threads(start_node):
+    """The dispatcher and the keeper are tasks on the client's kernel: a
+    plain thread's job goes through the dispatcher task, and close() ends
+    both."""
+    import threading
+    node = start_node("-c", "1")
+    with client_for([node]) as client:
+        client.schedule(timeout=WAIT)
+        names = {t.name for t in threading.enumerate()}
+        assert not {"client-dispatch", "client-keeper"} & names, names
+        tasks = (client._dispatch_task, client._keeper_task)
+        assert all(t.is_alive() and t._kernel is client._kernel for t in tasks)
+        assert [client.run(jobfuncs.square, i) for i in range(20)][-1].result(WAIT) == 361
+    assert [t.value(WAIT) for t in tasks] == [0, 0]     # both ended by close()
+
+
 def test_job_exception_comes_back_with_its_traceback(start_node):
     node = start_node("-c", "1")
     with client_for([node], [jobfuncs.fail]) as client:

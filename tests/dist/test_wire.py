@@ -48,6 +48,20 @@ def test_round_trip_both_ways():
     links["server"].close()
 
 
+def test_send_nowait_skips_while_another_thread_sends():
+    links = pair("s", "s")
+    client = links["client"]
+    with client._wlock:         # another thread is in the middle of a send
+        assert client.send_nowait(("beat", 1)) is False
+    assert client.send_nowait(("beat", 2)) is True
+    client.send(("after", 3))
+    # the skipped message never went out; the frames that did are in order
+    assert links["server"].recv(timeout=10) == ("beat", 2)
+    assert links["server"].recv(timeout=10) == ("after", 3)
+    client.close()
+    links["server"].close()
+
+
 def test_wrong_secret_fails_on_both_sides():
     links = pair("right", "wrong")
     assert isinstance(links["server_error"], AuthError)

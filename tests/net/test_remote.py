@@ -76,6 +76,33 @@ def test_rps_round_trip_and_failures(child):
     assert term.type is GeneratorExit
 
 
+def test_rps_handle_forgets_the_tasks_that_ended(child):
+    """A handle that starts a task per call (a dist client: one per job)
+    keeps only the ones still running, for close() to terminate."""
+    c = child()
+
+    def main(kernel, task):
+        square = yield RPS.locate("square", c.location, timeout=BOUND)
+        values = []
+        for i in range(200):
+            rt = yield square(i)
+            values.append((yield rt.finish(timeout=BOUND)))
+        slow = yield RPS.locate("slow", c.location, timeout=BOUND)
+        running = yield slow()
+        for i in range(100):
+            rt = yield slow()
+            rt.terminate()
+            assert (yield rt.finish(timeout=BOUND)) is None
+        kept = list(slow._rtasks)
+        assert slow.close() == 0
+        return values, len(square._rtasks), running in kept, (yield running.finish(BOUND))
+
+    values, kept, running_kept, end = run_net(main)
+    assert values == [i * i for i in range(200)]
+    assert kept < 64            # not 200
+    assert running_kept and end is None     # the running one was kept, and close() ended it
+
+
 def test_exception_class_unknown_here(child):
     """A remote task fails with a class only its process knows: the monitor
     still gets a MonitorStatus naming it (a RemoteError stand-in)."""

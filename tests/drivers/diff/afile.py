@@ -64,6 +64,24 @@ def main(task=None):
     rd.close()
 
     rd, wr = pipe_pair()
+    yield wr.write(b"a long line without end", full=True)
+    print("readline(size=6): %r" % (yield rd.readline(size=6)))
+    print("read 4: %r" % (yield rd.read(4)))
+    yield wr.write(b"abc")
+    wr.close()
+    print("read 20 full, eof after the rest: %r" % (yield rd.read(20, full=True)))
+    rd.close()
+
+    rd, wr = pipe_pair()
+    rd.close()
+    try:
+        print("write to a pipe without reader: %r" % (yield wr.write(b"lost")))
+    except Exception as exc:
+        print("write to a pipe without reader: BrokenPipeError %s, OSError %s"
+              % (isinstance(exc, BrokenPipeError), isinstance(exc, OSError)))
+    wr.close()
+
+    rd, wr = pipe_pair()
     with wr:
         yield wr.write(b"in a with block\n")
     print("with closed the writer, read: %r" % (yield rd.read()))

@@ -21,6 +21,8 @@ def main(task=None):
     pool = pycos.AsyncThreadPool(2)
     print("async_task result:", (yield pool.async_task(square, 7)))
     print("async_task kwargs:", (yield pool.async_task(int, "ff", base=16)))
+    print("async_task Thread-style args/kwargs:",
+          (yield pool.async_task(int, args=("11",), kwargs={"base": 2})))
     try:
         r = yield pool.async_task(fail, "bad input")
         print("async_task of a failing function gave:", r)

@@ -67,8 +67,9 @@ class Channel:
         return self._kernel.location
 
     def __repr__(self):
-        loc = self._kernel.location
-        return self._name if loc is None else "%s@%s" % (self._name, loc)
+        # the name, as in pycos; references to channels on other machines
+        # add "@location" (see picoos.net)
+        return self._name
 
     def __reduce__(self):
         return self._kernel._channel_reference(self)

@@ -65,7 +65,10 @@ class Kernel(TaskOps, FdWaits):
     def __init__(self, notifier=None, clock=None):
         self.clock = clock if clock is not None else SYSTEM_CLOCK
         self._ready = deque()
-        self._tasks = {}             # every task not yet DONE -> None, in creation order
+        # every task not yet DONE, in creation order, plus finished ones not
+        # yet dropped (`_ended` of them; dropped in batches by _drop_ended)
+        self._tasks = []
+        self._ended = 0
         self._daemons = 0
         self._current = None
         # timers: a heap of bucket deadlines, each bucket a list of
@@ -147,7 +150,7 @@ class Kernel(TaskOps, FdWaits):
 
     def tasks(self):
         """The tasks that have not ended yet (a snapshot)."""
-        return list(self._tasks)
+        return [t for t in self._tasks if t._state != DONE]
 
     # -- thread-safe entry ---------------------------------------------
 
@@ -180,13 +183,13 @@ class Kernel(TaskOps, FdWaits):
 
     def _spawn(self, task):
         if self._tid == get_ident():
-            self._tasks[task] = None
+            self._tasks.append(task)
             self._ready.append(task)
         else:
             self._threadsafe(self._spawn_here, task)
 
     def _spawn_here(self, task):
-        self._tasks[task] = None
+        self._tasks.append(task)
         self._ready.append(task)
 
     def _ready_with(self, task, value):
@@ -300,6 +303,9 @@ class Kernel(TaskOps, FdWaits):
                     continue
                 # let I/O and timers in regularly even when tasks keep each other busy
                 steps = 0
+                ended = self._ended
+                if ended > 1024 and ended * 2 > len(self._tasks):
+                    self._drop_ended()
                 self._poll(0)
                 if self._timer_keys:
                     self._fire_timers()
@@ -319,6 +325,8 @@ class Kernel(TaskOps, FdWaits):
                 for task in waiters:
                     self._wake(task, True)
                 continue
+            if self._ended:
+                self._drop_ended()
             if stop_when_idle and len(self._tasks) == self._daemons:
                 return
             deadline = self._timer_keys[0] if self._timer_keys else None
@@ -338,7 +346,6 @@ class Kernel(TaskOps, FdWaits):
         two tasks are busy (a message ping-pong)."""
         ready = self._ready
         popleft = ready.popleft
-        tasks = self._tasks
         done = 0
         while ready and done < limit:
             done += 1
@@ -368,8 +375,8 @@ class Kernel(TaskOps, FdWaits):
                         task._state = DONE
                         task._result = e.value
                         task._mbox = None
-                        tasks.pop(task, None)
-                        if self._join_events and len(tasks) == self._daemons:
+                        self._ended += 1
+                        if self._join_events and len(self._tasks) - self._ended == self._daemons:
                             self._set_join_events()
                         break
                     if not rare.callers:
@@ -426,8 +433,16 @@ class Kernel(TaskOps, FdWaits):
 
     # -- join / shutdown -------------------------------------------------
 
+    def _drop_ended(self):
+        # Discussion: finished tasks leave the task table in batches, not
+        # one by one: appending to a list and counting ends is cheaper than
+        # a set or dict insert and delete per task, and the list keeps
+        # creation order (in which shutdown closes what is left)
+        self._tasks = [t for t in self._tasks if t._state != DONE]
+        self._ended = 0
+
     def _when_idle(self, event):
-        if len(self._tasks) == self._daemons:
+        if len(self._tasks) - self._ended == self._daemons:
             event.set()
         else:
             self._join_events.append(event)
@@ -444,12 +459,16 @@ class Kernel(TaskOps, FdWaits):
         self._quit = True
         # in creation order, so what their finally blocks do is deterministic
         for task in list(self._tasks):
+            if task._state == DONE:
+                continue
             self._unwait(task)
             self._current = task
             try:
                 self._close_task(task)
             finally:
                 self._current = None
+        self._tasks = []
+        self._ended = 0
         self._ready.clear()
         self._timer_keys = []
         self._buckets = {}

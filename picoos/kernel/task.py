@@ -253,7 +253,7 @@ class Task:
         self._rare = None
         if kernel is not None:
             self._kernel = kernel
-            kernel._tasks[self] = None
+            kernel._tasks.append(self)
             kernel._ready.append(self)
         else:
             kernel = self._kernel = context.kernel_for_caller()
@@ -280,10 +280,9 @@ class Task:
         return self._kernel.location
 
     def __repr__(self):
-        loc = self._kernel.location
-        if loc is None:
-            return "%s/%s" % (self.name, id(self))
-        return "%s/%s@%s" % (self.name, id(self), loc)
+        # "name/id" as in pycos; references to tasks on other machines add
+        # "@location" (see picoos.net)
+        return "%s/%s" % (self.name, id(self))
 
     def __reduce__(self):
         return self._kernel._task_reference(self)

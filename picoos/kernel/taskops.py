@@ -60,11 +60,11 @@ class TaskOps:
         task._state = DONE
         task._result = value
         task._mbox = None
-        self._tasks.pop(task, None)
+        self._ended += 1
         rare = task._rare
         if rare is not None:
             self._finalize(task, rare, StopIteration, value)
-        if self._join_events and len(self._tasks) == self._daemons:
+        if self._join_events and len(self._tasks) - self._ended == self._daemons:
             self._set_join_events()
 
     def _task_raised(self, task, exc):
@@ -82,10 +82,10 @@ class TaskOps:
         task._state = DONE
         task._result = status
         task._mbox = None
-        self._tasks.pop(task, None)
+        self._ended += 1
         if rare is not None:
             self._finalize(task, rare, type(exc), trace)
-        if self._join_events and len(self._tasks) == self._daemons:
+        if self._join_events and len(self._tasks) - self._ended == self._daemons:
             self._set_join_events()
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) and self._reraise_fatal():
             self._fatal = exc
@@ -97,11 +97,11 @@ class TaskOps:
         task._state = DONE
         task._result = None
         task._mbox = None
-        self._tasks.pop(task, None)
+        self._ended += 1
         rare = task._rare
         if rare is not None:
             self._finalize(task, rare, GeneratorExit, "terminated")
-        if self._join_events and len(self._tasks) == self._daemons:
+        if self._join_events and len(self._tasks) - self._ended == self._daemons:
             self._set_join_events()
 
     def _finalize(self, task, rare, kind, value):
@@ -209,7 +209,7 @@ class TaskOps:
         if rare.daemon != flag:
             rare.daemon = flag
             self._daemons += 1 if flag else -1
-            if self._join_events and len(self._tasks) == self._daemons:
+            if self._join_events and len(self._tasks) - self._ended == self._daemons:
                 self._set_join_events()
         return 0
 

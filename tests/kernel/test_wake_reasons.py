@@ -5,6 +5,9 @@ handed over, a resume) and, before it runs, be thrown into, hot-swapped or
 terminated.  What it was handed must not be lost: a message goes back to the
 mailbox, a lock goes on to the next waiter.  And a throw or swap aimed at a
 task waiting on a lock takes effect at once, as for sleep or receive.
+
+Also here: the kernel's task table keeps creation order, in which shutdown
+closes the tasks that are left.
 """
 from __future__ import annotations
 
@@ -255,3 +258,25 @@ def test_default_kernel_terminate_closes_tasks_in_creation_order(run_py):
     """)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [str(i) for i in range(100)]
+
+
+def test_task_table_drops_finished_tasks_and_keeps_creation_order(kernel):
+    def quick(task=None):
+        yield task.sleep(0)
+
+    def slow(task=None):
+        yield task.sleep(10)
+
+    def main(task=None):
+        early = Task(slow)
+        quicks = [Task(quick) for _ in range(5000)]
+        late = Task(slow)
+        for q in quicks:
+            yield q.finish()
+        yield task.sleep(1)
+        assert kernel.tasks() == [task, early, late]
+        # finished tasks are not kept for ever
+        assert len(kernel._tasks) < 100
+        return len(kernel.tasks())
+
+    assert kernel.run(main) == 3

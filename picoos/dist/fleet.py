@@ -88,6 +88,16 @@ class ServerLink:
         ``disable_servers`` and a ``server_setup``, the server waits here for
         ``enable_server`` (whose arguments ``server_setup`` gets).
         """
+        owner = client.node_setup_ref is not None and self.loc is not None and \
+            self.loc == self.node.loc
+        try:
+            self._connect(client, owner)
+        except BaseException:
+            if owner and not self.node.setup_done:
+                self.node_setup_failed = True     # the node cannot be set up: close it
+            raise
+
+    def _connect(self, client: Any, owner: bool) -> None:
         node = self.node
         self.open(client)
         payloads = client.init_payloads()
@@ -99,12 +109,8 @@ class ServerLink:
                                  f"{err[0]}: {err[1]}\n{err[2]}")
         self.sent = self.installed = len(payloads)
         if client.node_setup_ref is not None:
-            if self.loc == node.loc:     # the server holding the node's files runs it
-                try:
-                    self._setup("node", client.node_setup_ref, node.setup_args)
-                except SetupError:
-                    self.node_setup_failed = True
-                    raise
+            if owner:                    # the server holding the node's files runs it
+                self._setup("node", client.node_setup_ref, node.setup_args)
                 with client._cv:
                     node.setup_done = True
                     client._cv.notify_all()
@@ -115,6 +121,10 @@ class ServerLink:
                     while not node.setup_done:
                         if node.state in (LOST, CLOSED, CLOSING) or client._closed:
                             raise SetupError(f"node {node.key} closed before its setup")
+                        if node.owner_lost:
+                            self.node_setup_failed = True
+                            raise SetupError(f"node {node.key}: the server holding its files "
+                                             f"(its Location) exited before node_setup ran")
                         client._cv.wait(1.0)
                 self._setup("node-state", None, ())
         elif not node.setup_done:
@@ -231,6 +241,7 @@ class NodeLink:
         self._pending: List[ServerLink] = []    # servers started but not yet set up
         self._enable_lock = threading.Lock()
         self.abandon_zombie = False             # dispycos flag, recorded only
+        self.owner_lost = False                 # the server at ``loc`` exited before enable
 
     # -- attach ---------------------------------------------------------------------
 
@@ -308,6 +319,8 @@ class NodeLink:
                 if srv.sid == sid:
                     self._pending.remove(srv)
                     srv.close()
+                    if srv.loc is not None and srv.loc == self.loc:
+                        self.owner_lost = True
                     return
         srv = self.servers.get(sid)
         if srv is not None:
@@ -374,6 +387,10 @@ class NodeLink:
     def close(self) -> None:
         if self.link is not None:
             self.link.close()
+        with self._enable_lock:
+            pending, self._pending = self._pending, []
+        for srv in pending:          # e.g. the first server's link, opened at attach
+            srv.close()
 
     def info(self) -> DispycosNodeInfo:
         fig = self.figures

@@ -276,6 +276,33 @@ def test_disabled_node_waits_for_enable_node_and_its_file(start_node, tmp_path):
         client.close(timeout=WAIT)
 
 
+def _until(predicate, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {predicate}")
+        time.sleep(0.05)
+
+
+def test_node_whose_location_died_before_enable_is_closed(start_node):
+    node = start_node("-c", "2")
+    st = Statuses()
+    client = _client(node, st, node_setup=ctlfuncs.load_node, disable_nodes=True)
+    try:
+        client.schedule(timeout=WAIT)
+        st.wait(Scheduler.NodeDiscovered)
+        link = client._nodes[node.addr]
+        os.kill(link._pending[0].pid, 9)       # the server that is the node's Location
+        _until(lambda: link.owner_lost)
+        client.enable_node(node.addr, "data")
+        # node_setup cannot run where the node's files were: the node is given up
+        st.wait(Scheduler.NodeClosed)
+        assert Scheduler.NodeInitialized not in [m.status for m in st.seen]
+        assert client.nodes() == []
+    finally:
+        client.close(timeout=WAIT)
+
+
 def test_node_setup_globals_reach_every_server_and_replacements(start_node):
     node = start_node("-c", "2")
     st = Statuses()

@@ -104,6 +104,13 @@ class Kernel(TaskOps, FdWaits):
     # -- public API ------------------------------------------------------
 
     @property
+    def locations(self) -> list:
+        """Every `Location` this kernel is reachable at (empty when it is
+        not networked)."""
+        loc = self.location
+        return [] if loc is None else [loc]
+
+    @property
     def notifier_name(self) -> str:
         return self._notifier.name
 

@@ -224,6 +224,8 @@ class Condition(RLock):
                                % task)
         self._notified.wake_all(True)
 
+    notifyAll = notify_all
+
 
 class Event:
     """A flag tasks can wait for."""
@@ -244,6 +246,8 @@ class Event:
 
     def is_set(self) -> bool:
         return self._flag
+
+    isSet = is_set
 
     def wait(self, timeout=None):
         """Trap: wait until the flag is set; gives True, or False after

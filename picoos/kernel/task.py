@@ -538,6 +538,12 @@ class Task:
         return self._kernel._unregister_task(self, name if name is not None else self.name)
 
     @staticmethod
+    def scheduler():
+        """The kernel of the calling kernel thread, else the default kernel
+        (None if none has been started)."""
+        return context.current_kernel() or context.default
+
+    @staticmethod
     def locate(name, location=None, timeout=None):
         """Trap: find a task registered under `name` (`yield
         Task.locate(name)`); gives the task or None."""

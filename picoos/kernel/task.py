@@ -509,7 +509,9 @@ class Task:
         The task gets `HotSwapException(new_generator)` where it waits; if
         it lets it propagate, the new generator takes over with the same
         mailbox.  Returns 0 (the swap may be postponed until the task is
-        hot-swappable and not in a sub-call), -1 if the task has finished.
+        hot-swappable and not in a sub-call of its own; waiting for a lock,
+        a condition or a message category does not postpone it), -1 if the
+        task has finished.
         """
         gen = make_generator(self, (target,) + args, kwargs)
         kernel = self._kernel

@@ -92,9 +92,9 @@ class FleetControl:
         return [n.key for n in self._nodes.values()
                 if n.state in (READY, SUSPENDED) and n.enabled]
 
-    def servers(self) -> List[str]:
-        """Locations (``host:port``) of the servers ready for jobs."""
-        return list(self._servers)
+    def servers(self) -> List[Any]:
+        """Locations of the servers ready for jobs (``str()`` gives ``host:port``)."""
+        return [s.loc for s in self._servers.values()]
 
     def tasks(self, where: Optional[Any] = None) -> List[Job]:
         """Jobs running now (on node/server ``where`` if given)."""

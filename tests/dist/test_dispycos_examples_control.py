@@ -350,7 +350,7 @@ def test_disabled_servers_get_their_own_setup_arguments(start_node):
         client.enable_server(found[0], 99)
         assert client.run_at(found[0], ctlfuncs.scaled, 1).result(WAIT)[0] == 3
         client.suspend_server(found[0])
-        assert str(found[0]) in client.servers()
+        assert found[0] in client.servers()
         jobs = [client.run(ctlfuncs.scaled, 1) for _ in range(6)]
         assert {j.result(WAIT)[0] for j in jobs} == {5}          # only the other one
         client.resume_server(found[0])
@@ -370,7 +370,7 @@ def test_job_closing_its_server_with_and_without_restart(start_node):
         first, second = client.servers()
         # without restart_servers: the server closes and is not replaced
         gone = client.run_at(first, ctlfuncs.close_me).result(WAIT)
-        assert str(st.wait(Scheduler.ServerClosed)[0].info) == first
+        assert st.wait(Scheduler.ServerClosed)[0].info == first
         assert client.servers() == [second]
         pids = {client.run(ctlfuncs.pid).result(WAIT) for _ in range(4)}
         assert gone not in pids and len(pids) == 1
@@ -409,7 +409,7 @@ def test_control_calls_take_locations_and_report_as_dispycos(start_node):
             client.suspend_node(42)
         server = client.servers()[0]
         client.suspend_server(server)          # the node's only server: the node too
-        assert str(st.wait(Scheduler.ServerSuspended)[0].info) == server
+        assert st.wait(Scheduler.ServerSuspended)[0].info == server
         st.wait(Scheduler.NodeSuspended, 2)
         client.resume_server(server)
         st.wait(Scheduler.ServerResumed)

@@ -399,7 +399,7 @@ def test_suspend_resume_and_restart(start_node):
     jobs = [client.run(jobfuncs.slow_square, i, 0.01) for i in range(40)]
     assert [j.result(WAIT) for j in jobs] == [i * i for i in range(40)]
     assert {j.node_name for j in jobs} == {"node0", "node1"}
-    old = [s for s in client.servers() if s.startswith("127.0.0.1") and
+    old = [s for s in client.servers() if s.addr == "127.0.0.1" and
            client._server(s).node.key == b.addr][0]
     client.restart_server(old)
     assert _wait_for(lambda: old not in client.servers() and len(client.servers()) == 2)

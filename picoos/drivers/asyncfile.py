@@ -192,6 +192,22 @@ class AsyncFile:
         kind = "poll" if self._pollable else "thread"
         return "<AsyncFile %s %s>" % (state, kind)
 
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the file position (regular files; pycos's ``seek``); the new
+        position.  Bytes ``readline`` read ahead are dropped.  Raises
+        ``OSError`` (ESPIPE) on a pipe or socket."""
+        self._check_open()
+        if whence == os.SEEK_CUR:
+            offset -= len(self._rbuf)     # relative to what the caller has read
+        pos = os.lseek(self._fd, offset, whence)
+        self._rbuf = bytearray()
+        return pos
+
+    def tell(self) -> int:
+        """The file position as the caller sees it (regular files)."""
+        self._check_open()
+        return os.lseek(self._fd, 0, os.SEEK_CUR) - len(self._rbuf)
+
     # ------------------------------------------------ one syscall, retried
     def _read_chunk(self, n: int, deadline: Optional[float]):
         """Generator: bytes read (b'' at EOF), or None if the deadline passed."""

@@ -638,3 +638,38 @@ def test_pipeline_example_runs_and_checks_itself():
                           capture_output=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert b"matches hashlib in this process" in proc.stdout
+
+
+def test_seek_and_tell_on_a_regular_file(run_io, tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"line 1\nline 2\nline 3\n")
+
+    def main(task=None):
+        f = AsyncFile(open(path, "r+b", buffering=0))
+        got = [(yield f.readline()), f.tell()]       # read-ahead is not counted
+        got.append(f.seek(0))
+        got.append((yield f.read(4)))
+        got.append(f.seek(3, os.SEEK_CUR))
+        got.append((yield f.readline()))
+        got.append(f.seek(-7, os.SEEK_END))
+        got.append((yield f.read()))
+        f.seek(0)
+        yield f.write(b"LINE", full=True)
+        got.append(f.tell())
+        f.close()
+        return got
+
+    assert run_io(main) == [b"line 1\n", 7, 0, b"line", 7, b"line 2\n", 14, b"line 3\n", 4]
+    assert path.read_bytes() == b"LINE 1\nline 2\nline 3\n"
+
+
+def test_seek_on_a_pipe_raises_espipe():
+    r, w = os.pipe()
+    f = AsyncFile(r)
+    try:
+        with pytest.raises(OSError) as info:
+            f.seek(0)
+        assert info.value.errno == errno.ESPIPE
+    finally:
+        f.close()
+        os.close(w)

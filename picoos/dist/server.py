@@ -420,9 +420,13 @@ def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: 
     if code is not None and code.co_flags & _KERNEL_FLAGS:
         if _takes_task(code) and "task" not in kwargs:
             kwargs = dict(kwargs, task=task)
+        from picoos.dist.jobthread import run_threaded
         server.job_tasks[job_id] = task
         try:
-            return (yield fn(*args, **kwargs))
+            # the job's code runs in a thread of its own, so a job that blocks
+            # between two yields (time.sleep, a computation) never stops this
+            # kernel's heartbeats and links; its traps still run in this task
+            return (yield run_threaded(fn(*args, **kwargs)))
         finally:
             server.job_tasks.pop(job_id, None)
     from picoos.kernel.threadpool import run_in_thread

@@ -28,7 +28,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLES = os.path.join(HERE, "examples")
 READY = re.compile(r"picoos-node ready (\S+):(\d+) ")
-RUN_LIMIT = 150.0      # seconds an example may take (their jobs sleep 2..10 s)
+RUN_LIMIT = 150.0      # seconds an example may take (client8's jobs block 50..100 s)
 STEP_LIMIT = 60.0      # seconds for one step of an interactive example
 
 # example -> (its command-line argument, servers on its node)
@@ -39,6 +39,7 @@ BATCH = {
     "dispycos_client4": ("2", 2),
     "dispycos_client5": ("2", 2),
     "dispycos_client7": ("4", 2),
+    "dispycos_client8": ("2", 2),
     "dispycos_live_analytics": (None, 2),
     "dispycos_live_analytics_channel": (None, 2),
     "dispycos_mem_servers": ("2", 1),
@@ -314,6 +315,17 @@ def test_live_analytics_streams_messages_to_two_jobs(batch):
     assert "closed: client closed" in out, out
 
 
+
+
+def test_client8_jobs_that_block_their_thread_still_get_messages(batch):
+    # each job adds up 5 numbers in 10..20, sleeping each one off with
+    # time.sleep (no yield) while the client keeps sending the next
+    out = _ok(batch, "dispycos_client8")
+    started = re.findall(r"job (\d) processed by (\S+)", out)
+    assert sorted(i for i, _ in started) == ["0", "1"], out
+    results = re.findall(r"(\S+) computed result: ([\d.]+)", out)
+    assert sorted(loc for loc, _ in results) == sorted(loc for _, loc in started), out
+    assert all(50 <= float(total) <= 100 for _, total in results), out
 
 
 def test_live_analytics_channel_streams_a_channel_to_two_jobs(batch):

@@ -1,0 +1,110 @@
+"""A generator job's own code runs in a thread of its own, its traps on the kernel.
+
+A dispycos job is a generator task, and dispycos lets its code block between
+two ``yield``\\ s (a long computation, ``time.sleep``) while the server keeps
+answering the network. On a picoos server the jobs' tasks live on the
+server's networked kernel, whose thread also sends heartbeats and reads the
+links: a job that blocked that thread for longer than the peer timeout would
+make the client declare the server lost.
+
+So a generator job is driven from here: each step of the generator (the
+code between two ``yield``\\ s) runs in a thread that belongs to the job, and
+what it yields (a trap, a sub-generator, a plain value) is handed to the
+kernel in the job's task, as if the job had yielded it there. The task, its
+mailbox, its monitors and everything the client sees are unchanged; only the
+Python code of the job runs elsewhere, so the kernel never waits on it. The
+kernel's API is safe from other threads (creating tasks, send, throw), and
+traps are plain objects, so job code may use both in the job thread.
+
+An exception thrown into the job's task (``KeyboardInterrupt`` when the
+client closes, a remote ``throw``) while a step runs is thrown into the
+generator at its next ``yield``, once the step is done; terminating the task
+closes the generator after the running step.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Generator
+
+from picoos.kernel.threadpool import AsyncThreadPool
+
+
+class _Step:
+    """The outcome of one step: what the generator yielded, returned or raised."""
+
+    __slots__ = ("kind", "value", "done")
+
+    def __init__(self) -> None:
+        self.kind = ""
+        self.value: Any = None
+        self.done = threading.Event()
+
+
+def _advance(gen: Generator, throw: bool, value: Any, step: _Step) -> None:
+    # in the job's thread
+    try:
+        out = gen.throw(value) if throw else gen.send(value)
+        step.kind, step.value = "yield", out
+    except StopIteration as stop:
+        step.kind, step.value = "return", stop.value
+    except BaseException as exc:  # the job's own exception, handed to its task
+        step.kind, step.value = "raise", exc
+    step.done.set()
+
+
+def _close(gen: Generator, pool: AsyncThreadPool, step: "_Step | None" = None) -> None:
+    if step is not None:
+        step.done.wait()          # in a thread of its own: the step still runs
+    try:
+        gen.close()
+    except BaseException:  # a job that ignores GeneratorExit: it is ended anyway
+        pass
+    pool.terminate(wait=False)
+
+
+def run_threaded(gen: Generator) -> Any:
+    """Drive generator ``gen`` as a sub-call of the current task (``return
+    (yield run_threaded(gen))``), running its code in a thread of its own."""
+    pool = AsyncThreadPool(1)         # one thread: its calls run in order
+    throw, value = False, None
+    step = _Step()
+    step.done.set()
+    try:
+        while True:
+            step = _Step()
+            pending = None
+            try:
+                yield pool.async_task(_advance, gen, throw, value, step)
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                pending = exc
+            while not step.done.is_set():
+                # thrown in while the step ran: wait for it (the pool's one
+                # thread takes this call after the step) and throw it next
+                try:
+                    yield pool.async_task(step.done.wait)
+                except GeneratorExit:
+                    raise
+                except BaseException as exc:
+                    pending = pending or exc
+            if step.kind == "return":
+                return step.value
+            if step.kind == "raise":
+                raise step.value
+            if pending is not None:
+                throw, value = True, pending
+                continue
+            try:
+                value = yield step.value      # the job's trap, run by its task here
+                throw = False
+            except GeneratorExit:
+                raise
+            except BaseException as exc:
+                throw, value = True, exc
+    finally:
+        if step.done.is_set():
+            _close(gen, pool)
+        else:
+            threading.Thread(target=_close, args=(gen, pool, step), daemon=True,
+                             name="picoos-job-close").start()

@@ -18,9 +18,11 @@ the authenticated control link (:mod:`picoos.dist.wire`).
 
 Shipped code is installed as modules under the names it had on the client
 (``__main__`` included), so instances of shipped classes pickle the same way
-in both directions. Generator jobs run as tasks of the kernel; plain
-function jobs run in the kernel's thread pool, CPU jobs one at a time, I/O
-jobs (``run_async``) beside them.
+in both directions. Generator jobs run as tasks of the kernel, their code
+in a thread of their own (:mod:`picoos.dist.jobthread`: a job may block
+between two yields without stopping the kernel); plain function jobs run in
+the kernel's thread pool, CPU jobs one at a time, I/O jobs (``run_async``)
+beside them.
 
 Inside a job, :func:`send_file` sends a file back to the client.
 """

@@ -98,7 +98,9 @@ class DispycosNodeAllocate:
             return -1
         if self.model and not re.search(self.model, model or "", re.IGNORECASE):
             return 0
-        if (self.memory and memory < self.memory) or (self.disk and disk < self.disk):
+        # a figure the node could not measure (0) does not rule it out, as in dispycos
+        if (self.memory and memory and memory < self.memory) or \
+                (self.disk and disk and disk < self.disk):
             return 0
         if self.cpus is None:
             return cpus

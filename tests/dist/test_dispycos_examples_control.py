@@ -451,3 +451,6 @@ def test_options_are_checked():
     windows_off = DispycosNodeAllocate("*", platform="Windows", cpus=0)
     assert windows_off.allocate("10.0.0.1", "pi", "Linux-6.1-aarch64", 4, 1 << 30, 1 << 30) == -1
     assert windows_off.allocate("10.0.0.1", "pc", "Windows-10", 4, 1 << 30, 1 << 30) == 0
+    needs_memory = DispycosNodeAllocate("*", memory=1 << 20)
+    assert needs_memory.allocate("10.0.0.1", "pi", "Linux", 4, 1 << 10, 0) == 0
+    assert needs_memory.allocate("10.0.0.1", "pi", "Linux", 4, 0, 0) == 4    # not measured

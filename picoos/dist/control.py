@@ -83,7 +83,10 @@ class FleetControl:
     def preset_node_args(self, node: NodeLink) -> Optional[tuple]:
         """node_setup arguments given with enable_node/restart_node before
         ``node`` attached (it is then enabled at once), else None."""
-        return self._node_args.pop((node.addr, node.port), None)
+        args = self._node_args.pop((node.addr, node.port), None)
+        if args is None:
+            args = self._node_args.pop((node.addr, None), None)
+        return args
 
     # -- lists ----------------------------------------------------------------------------
 
@@ -114,16 +117,20 @@ class FleetControl:
         """Use ``node``: set up a node held back by ``disable_nodes``
         (``node_setup(*setup_args)`` runs there; without arguments it gets
         the client's ``node_setup_args``), resume a suspended one, or dial
-        an address the client does not know yet (``"host[:port]"``)."""
+        an address the client does not know yet (``"host[:port]"``): it is
+        used, set up with these arguments, as soon as it attaches."""
         args = setup_args if setup_args else None
         try:
             n = self._node(node, prefer=lambda n: not n.enabled)
         except ValueError:
             if not isinstance(node, str):
                 raise
-            target = parse_address(node, self.node_port)
-            if args is not None:
-                self._node_args[target] = args
+            host, port = parse_address(node, 0)
+            self._node_args[(host, port or None)] = args if args is not None else \
+                self.node_setup_args
+            if not port and any(t[0] == host for t in self.targets):
+                return            # a node being dialled there gets the arguments
+            target = (host, port or self.node_port)
             if target not in self.targets:
                 self.targets.append(target)
             return

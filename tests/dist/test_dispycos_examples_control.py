@@ -284,6 +284,20 @@ def _until(predicate, timeout=WAIT):
         time.sleep(0.05)
 
 
+def test_enable_node_before_the_node_attaches(start_node):
+    node = start_node("-c", "1")
+    st = Statuses()
+    client = _client(node, st, node_setup=ctlfuncs.load_node, disable_nodes=True)
+    try:
+        client.enable_node("127.0.0.1", "early")   # not attached yet: kept for it
+        client.schedule(timeout=WAIT)
+        st.wait(Scheduler.NodeInitialized)
+        assert client.run(ctlfuncs.node_data).result(WAIT)[0] == "early"
+        assert client.targets == [(node.host, node.port)]     # no other address dialled
+    finally:
+        client.close(timeout=WAIT)
+
+
 def test_node_whose_location_died_before_enable_is_closed(start_node):
     node = start_node("-c", "2")
     st = Statuses()

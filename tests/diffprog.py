@@ -36,7 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOUND = 60.0
 
 _RENAMES = [
-    (re.compile(r"^(\s*)import picoos\.netpycos as pycos\b", re.M), r"\1import pycos.netpycos as pycos"),
+    (re.compile(r"^(\s*)import picoos\.netpycos as pycos\b", re.M),
+     r"\1import pycos.netpycos as pycos"),
     (re.compile(r"^(\s*)import picoos as pycos\b", re.M), r"\1import pycos"),
     (re.compile(r"^(\s*)import picoos\.(\w+)", re.M), r"\1import pycos.\2"),
     (re.compile(r"^(\s*)from picoos(\.\w+)? import ", re.M), r"\1from pycos\2 import "),

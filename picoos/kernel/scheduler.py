@@ -310,8 +310,7 @@ class Kernel(TaskOps, FdWaits):
                     continue
                 # let I/O and timers in regularly even when tasks keep each other busy
                 steps = 0
-                ended = self._ended
-                if ended > 1024 and ended * 2 > len(self._tasks):
+                if self._ended * 2 > len(self._tasks):
                     self._drop_ended()
                 self._poll(0)
                 if self._timer_keys:
@@ -332,9 +331,9 @@ class Kernel(TaskOps, FdWaits):
                 for task in waiters:
                     self._wake(task, True)
                 continue
-            if self._ended:
+            if self._ended * 2 > len(self._tasks):
                 self._drop_ended()
-            if stop_when_idle and len(self._tasks) == self._daemons:
+            if stop_when_idle and len(self._tasks) - self._ended == self._daemons:
                 return
             deadline = self._timer_keys[0] if self._timer_keys else None
             timeout = self.clock.timeout_for(deadline)
@@ -444,7 +443,10 @@ class Kernel(TaskOps, FdWaits):
         # Discussion: finished tasks leave the task table in batches, not
         # one by one: appending to a list and counting ends is cheaper than
         # a set or dict insert and delete per task, and the list keeps
-        # creation order (in which shutdown closes what is left)
+        # creation order (in which shutdown closes what is left).  A batch
+        # is dropped once finished tasks are half the table, so the rebuild
+        # costs O(1) per task and at most as many finished tasks as live
+        # ones are kept (with their results) a while longer.
         self._tasks = [t for t in self._tasks if t._state != DONE]
         self._ended = 0
 

@@ -19,11 +19,19 @@ from picoos.kernel.task import Task
 from picoos.testing import wait_all_tasks_blocked
 
 
-def _read_after_blocked(read, feed):
-    """Start `read` (a generator function) in a task, wait until it blocks,
-    then `feed()`; the read's result."""
+def _recv(sock, n, task=None):
+    return (yield sock.recv(n))
+
+
+def _read(f, n, task=None):
+    return (yield f.read(n))
+
+
+def _read_after_blocked(read, obj, feed):
+    """Start `read(obj, 10)` in a task, wait until it blocks, then `feed()`;
+    the read's result (the task keeps no reference to `obj` after it)."""
     def main(task=None):
-        reader = Task(read)
+        reader = Task(read, obj, 10)
         yield wait_all_tasks_blocked()
         feed()
         return (yield reader.finish())
@@ -39,21 +47,13 @@ def test_dropped_socket_fd_reused_by_next_connection(run_io):
         first = socket.create_connection(addr)
         conn, _ = yield lsock.accept()
         fd = conn.fileno()
-
-        def wait_eof(task=None):
-            return (yield conn.recv(10))
-
-        assert (yield _read_after_blocked(wait_eof, first.close)()) == b""
+        assert (yield _read_after_blocked(_recv, conn, first.close)()) == b""
         del conn        # forgotten, not closed
         gc.collect()
         second = socket.create_connection(addr)
         conn2, _ = yield lsock.accept()
         assert conn2.fileno() == fd     # the number came back
-
-        def wait_data(task=None):
-            return (yield conn2.recv(10))
-
-        got = yield _read_after_blocked(wait_data, lambda: second.sendall(b"hi"))()
+        got = yield _read_after_blocked(_recv, conn2, lambda: second.sendall(b"hi"))()
         for s in (second, conn2, lsock):
             s.close()
         return got
@@ -65,21 +65,13 @@ def test_dropped_asyncfile_fd_reused_by_next_pipe(run_io):
     def main(task=None):
         r, w = os.pipe()
         rd = AsyncFile(os.fdopen(r, "rb", 0))
-
-        def wait_eof(task=None):
-            return (yield rd.read(10))
-
-        assert (yield _read_after_blocked(wait_eof, lambda: os.close(w))()) == b""
+        assert (yield _read_after_blocked(_read, rd, lambda: os.close(w))()) == b""
         del rd
         gc.collect()
         r2, w2 = os.pipe()
         assert r2 == r
         rd2 = AsyncFile(os.fdopen(r2, "rb", 0))
-
-        def wait_data(task=None):
-            return (yield rd2.read(10))
-
-        got = yield _read_after_blocked(wait_data, lambda: os.write(w2, b"hi"))()
+        got = yield _read_after_blocked(_read, rd2, lambda: os.write(w2, b"hi"))()
         rd2.close()
         os.close(w2)
         return got
@@ -97,10 +89,7 @@ def test_rewrapped_socket_is_not_forgotten_while_the_other_wrapper_lives(run_io)
         del outer
         gc.collect()
 
-        def wait_data(task=None):
-            return (yield inner.recv(10))
-
-        got = yield _read_after_blocked(wait_data, lambda: b.sendall(b"ok"))()
+        got = yield _read_after_blocked(_recv, inner, lambda: b.sendall(b"ok"))()
         inner.close()
         b.close()
         return got

@@ -86,10 +86,12 @@ def test_rewrapped_socket_is_not_forgotten_while_the_other_wrapper_lives(run_io)
         a, b = socket.socketpair()
         outer = AsyncSocket(a)
         inner = AsyncSocket(outer)
-        del outer
+        reader = Task(_recv, inner, 10)
+        yield wait_all_tasks_blocked()
+        del outer           # while the reader waits through inner
         gc.collect()
-
-        got = yield _read_after_blocked(_recv, inner, lambda: b.sendall(b"ok"))()
+        b.sendall(b"ok")
+        got = yield reader.finish()
         inner.close()
         b.close()
         return got

@@ -136,6 +136,12 @@ class Channel:
         timeout = _check_timeout(timeout, "Channel.deliver")
         if not isinstance(n, int) or n < 0:
             return -1
+        if self._transform is not None:
+            # a transform returning None drops the message (at once, without
+            # waiting for subscribers); None itself is a message
+            message = self._transformed(message)
+            if message is None:
+                return 0
         kernel = self._kernel
         deadline = None if timeout is None else kernel.clock.now() + timeout
         while len(self._subscribers) < n:
@@ -143,11 +149,6 @@ class Channel:
             if left is not None and left <= 0:
                 return 0
             if not (yield self._subscribe_waiters.wait(left, False)):
-                return 0
-        if self._transform is not None:
-            # a transform returning None drops the message; None itself is a message
-            message = self._transformed(message)
-            if message is None:
                 return 0
         reached = 0
         for sub in list(self._subscribers):

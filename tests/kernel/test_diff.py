@@ -48,6 +48,12 @@ DEVIATIONS = {
          "stuck 0 closed\nstuck 1 closed\nstuck 2 closed\natexit ran\n",
          "atexit functions run after the kernel terminated its tasks"),
     ],
+    "p18_channels.py": [
+        # a subscriber that has ended is dropped by deliver, as by send (pycos
+        # drops it on send only, and keeps it for ever after a deliver)
+        ("unsubscribe a -> 0", "unsubscribe a -> -1",
+         "deliver drops subscribers that have ended"),
+    ],
     "p16_threads.py": [
         # a terminated task returned nothing (pycos gives the value it was
         # last resumed with)
@@ -67,7 +73,7 @@ def expected_output(program):
 
 
 def test_every_program_has_a_recording():
-    assert len(PROGRAMS) >= 17
+    assert len(PROGRAMS) >= 18
     for program in PROGRAMS:
         assert os.path.exists(os.path.join(DIFF, program[:-3] + ".expected")), program
 

@@ -165,3 +165,28 @@ def test_monitor_status_repr_and_pickle_form():
 
 def test_hot_swap_exception_type():
     assert issubclass(HotSwapException, Exception)
+
+
+def test_failure_trace_shows_the_tasks_frames_not_the_kernels(kernel):
+    def helper():
+        yield None
+        try:
+            {}["k"]
+        except KeyError as e:
+            raise ValueError("from helper") from e
+
+    def fails(task=None):
+        yield task.sleep(1)
+        yield helper()
+
+    def main(task=None):
+        t = Task(fails)
+        return [(yield t.finish())]
+
+    st, = kernel.run(main)
+    assert st.type is ValueError
+    frames = [line for line in st.value.splitlines() if line.startswith("  File")]
+    assert [f.rsplit(" in ", 1)[1] for f in frames] == ["helper", "fails", "helper"]
+    assert "The above exception was the direct cause" in st.value
+    assert st.value.splitlines()[-1] == "ValueError: from helper"
+    assert "scheduler.py" not in st.value

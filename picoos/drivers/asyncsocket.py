@@ -359,7 +359,7 @@ class AsyncSocket:
                           _FLIP if isinstance(exc, ssl.SSLWantWriteError) else 0)
 
     def recvall(self, bufsize: int, flags: int = 0):
-        """Receive exactly `bufsize` bytes.
+        """Receive exactly `bufsize` bytes, as a `bytearray` (as in pycos).
 
         At end of stream before `bufsize` bytes the result is b'' (as in
         pycos; a truncated message is useless). If the timeout expires after
@@ -376,7 +376,7 @@ class AsyncSocket:
             return self._recvall_slow(isinstance(exc, ssl.SSLWantWriteError), True, bytearray(),
                                       bufsize, flags)
         if len(first) == bufsize:
-            return Value(first)
+            return Value(bytearray(first) if first else first)
         if not first:
             return Value(b"")
         return self._recvall_slow(False, not _pending(self._sock), bytearray(first), bufsize,
@@ -388,7 +388,7 @@ class AsyncSocket:
         while True:
             if wait and not (yield _wait_in(self._fd, flip, self._timeout)):
                 if buf:
-                    return bytes(buf)
+                    return buf
                 raise _timed_out()
             try:
                 chunk = sock.recv(min(bufsize - len(buf), _CHUNK), flags)
@@ -400,7 +400,7 @@ class AsyncSocket:
                 return b""
             buf += chunk
             if len(buf) == bufsize:
-                return bytes(buf)
+                return buf
             # usually nothing more has arrived yet, so wait first - unless
             # OpenSSL holds decrypted bytes the notifier cannot see
             flip = False
@@ -413,11 +413,12 @@ class AsyncSocket:
             if not chunk:
                 return b""
             buf += chunk
-        return bytes(buf)
+        return buf
 
     def recv_msg(self, max_size: Optional[int] = None):
         """Receive one message sent with `send_msg` (4-byte big-endian length
-        prefix, then the payload); the result is the payload.
+        prefix, then the payload); the result is the payload (a `bytearray`,
+        as `recvall` gives).
 
         b'' at end of stream, also when the stream ends inside a message (as
         in pycos). With `max_size`, a longer announced length raises

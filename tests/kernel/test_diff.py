@@ -73,7 +73,7 @@ def expected_output(program):
 
 
 def test_every_program_has_a_recording():
-    assert len(PROGRAMS) >= 19
+    assert len(PROGRAMS) >= 20
     for program in PROGRAMS:
         assert os.path.exists(os.path.join(DIFF, program[:-3] + ".expected")), program
 

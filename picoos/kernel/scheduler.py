@@ -423,9 +423,7 @@ class Kernel(TaskOps, FdWaits):
                     if sub is None:
                         if task._exc is not None and task._state != READY:
                             # terminate/throw/hot swap aimed at the task while it ran
-                            self._unwait(task)
-                            task._state = READY
-                            ready.append(task)
+                            self._interrupt(task)
                         break
                 rare = task._rare
                 if rare is None:

@@ -147,11 +147,11 @@ class TaskOps:
     # -- operations behind Task methods ---------------------------------
 
     def _interrupt(self, task):
-        """Make `task` run at once to get the exception now in `task._exc`:
-        whatever it waits for is undone (timer, wait queue), a message it
-        was woken with goes back to the front of its mailbox."""
+        """Make `task` (not running) run at once to get the exception now in
+        `task._exc`: whatever it waits for is undone (timer, wait queue), a
+        message it was woken with goes back to the front of its mailbox."""
         state = task._state
-        if state == READY or task is self._current:
+        if state == READY:
             return
         if state == MESSAGE:
             # already in the ready queue
@@ -172,14 +172,16 @@ class TaskOps:
             logger.warning("throw: task %r has finished", task)
             return -1
         task._exc = exc
-        self._interrupt(task)
+        if task is not self._current:
+            self._interrupt(task)
         return 0
 
     def _terminate(self, task):
         if task._state == DONE:
             return -1
         task._exc = _TERMINATE
-        self._interrupt(task)
+        if task is not self._current:
+            self._interrupt(task)
         return 0
 
     def _add_monitor(self, task, monitor):
@@ -233,7 +235,8 @@ class TaskOps:
             gen.close()
             return
         task._exc = HotSwapException(gen)
-        self._interrupt(task)
+        if task is not self._current:
+            self._interrupt(task)
 
     def _swap(self, task, gen):
         old = task._gen

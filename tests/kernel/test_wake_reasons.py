@@ -280,3 +280,21 @@ def test_task_table_drops_finished_tasks_and_keeps_creation_order(kernel):
         return len(kernel.tasks())
 
     assert kernel.run(main) == 3
+
+
+def test_self_throw_then_receive_keeps_the_message_and_runs_once(kernel):
+    log = []
+
+    def selfish(task=None):
+        task.send("m1")
+        task.throw(Boom())          # arrives at the next yield
+        try:
+            yield task.receive()    # a message is there: still Boom first
+            log.append("received")
+        except Boom:
+            log.append("Boom")
+        log.append((yield task.receive(timeout=0, alarm_value="empty")))
+        log.append((yield task.receive(timeout=0, alarm_value="empty")))
+
+    kernel.run(selfish)
+    assert log == ["Boom", "m1", "empty"]

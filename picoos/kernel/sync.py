@@ -48,7 +48,9 @@ class _Acquire(Trap):
 
     def _apply(self, kernel, task):
         lock = self.lock
-        if lock._try_take(task):
+        # a task with an exception pending (it threw into or terminated
+        # itself) gets that instead, so it must not take the lock
+        if task._exc is None and lock._try_take(task):
             kernel._ready_with(task, True)
         elif self.timeout == 0:
             kernel._ready_with(task, False)

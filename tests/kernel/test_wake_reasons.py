@@ -298,3 +298,18 @@ def test_self_throw_then_receive_keeps_the_message_and_runs_once(kernel):
 
     kernel.run(selfish)
     assert log == ["Boom", "m1", "empty"]
+
+
+def test_self_terminated_task_does_not_take_a_free_lock(kernel):
+    lock = Lock()
+
+    def quitter(task=None):
+        task.terminate()            # takes effect at the next yield
+        yield lock.acquire()
+
+    def main(task=None):
+        q = Task(quitter)
+        yield q.finish()
+        return lock.locked()
+
+    assert kernel.run(main) is False

@@ -535,6 +535,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         for node in nodes:
             if node.state in (READY, SUSPENDED, CLOSING):
                 node.state = CLOSING
+                self._servers_closing(node)     # ServerClosed, not disconnected
                 node.send((P.DETACH, terminate))
                 self.node_lost(node, "client closed")
         deliver(self.status_task, DispycosStatus(Scheduler.ClientClosed, self))

@@ -171,13 +171,18 @@ class FleetControl:
                 self.terminate(job)
 
         def finish() -> None:
-            with self._lock:       # its servers are closed, not lost (ServerClosed)
-                for s in n.servers.values():
-                    if s.state not in (LOST, CLOSED):
-                        s.state = CLOSING
+            self._servers_closing(n)
             n.send((P.DETACH, terminate))
             self.node_lost(n, "closed by the client")
         self._drain_then(lambda: not self.tasks(n.key), finish)
+
+    def _servers_closing(self, n: NodeLink) -> None:
+        """Mark ``n``'s servers as closing: when its link ends they are
+        reported closed (ServerClosed), not disconnected."""
+        with self._lock:
+            for s in n.servers.values():
+                if s.state not in (LOST, CLOSED):
+                    s.state = CLOSING
 
     def restart_node(self, node: Any, *setup_args: Any, terminate: bool = False) -> None:
         """Close ``node`` (after its jobs, or terminating them) and start

@@ -453,6 +453,9 @@ def test_restart_node_runs_node_setup_again_with_new_arguments(start_node):
         assert client.run(ctlfuncs.node_data).result(WAIT)[0] == "after"
     finally:
         client.close(timeout=WAIT)
+    # closing the client closes its servers too (ServerClosed, as in dispycos)
+    assert st.wait(Scheduler.ServerClosed, 2)
+    assert Scheduler.ServerDisconnected not in [m.status for m in st.seen]
 
 
 def test_options_are_checked():

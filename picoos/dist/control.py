@@ -9,14 +9,19 @@ return at once (``yield client.enable_node(...)`` in a task gives None) and
 report what happened through status messages; a node or server the client
 does not know is an error here (ValueError naming the known ones), not a
 silent no-op. Closing a node or server waits for its running jobs unless
-told to terminate them.
+told to terminate them. ``servers()`` gives Locations as in dispycos;
+``nodes()`` gives ``"addr:port"`` strings (several nodes may share an
+address) and ``tasks()`` the client's :class:`~picoos.dist.jobs.Job`
+objects (each has its remote task as ``task``).
 
 A node is named by its ``Location`` (``avail_info.location``), its address
 (``"192.168.1.7"``: the first node there), ``"addr:port"`` of its daemon or
 its name; a server by its ``Location`` or ``"addr:port"`` string.
 
 Discussion: with ``disable_nodes`` a node is attached and its servers are
-started (so its Location, the first server's kernel, can take files), but
+started (so its Location, the first server's kernel, can take files: until
+code is installed there they land in the session folder, where
+``node_setup`` runs and which is the parent of every server's folder), but
 no server is set up or used until ``enable_node``; with
 ``disable_servers`` (and a ``server_setup``) each server waits, its code
 installed, for ``enable_server``. A waiting server holds no lock the others

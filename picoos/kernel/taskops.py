@@ -13,7 +13,8 @@ from types import GeneratorType, CoroutineType
 
 from collections import deque
 
-from .task import MonitorStatus, HotSwapException, DONE, READY, MESSAGE, at_swap_point
+from .task import MonitorStatus, HotSwapException, DONE, READY, MESSAGE, WAITING, at_swap_point
+from .waitq import WaitQueue
 from .traps import Value
 
 logger = logging.getLogger("picoos.kernel")
@@ -235,7 +236,12 @@ class TaskOps:
             gen.close()
             return
         task._exc = HotSwapException(gen)
-        if task is not self._current:
+        # Discussion: a task waiting in suspend, receive or a wait queue (a
+        # lock, an event, another task's end) is swapped at once; one with an
+        # asynchronous operation under way (a thread-pool call, an fd wait)
+        # gets the swap when that operation completes, as pycos documents
+        if task is not self._current and (task._state != WAITING
+                                          or task._undo.__class__ is WaitQueue):
             self._interrupt(task)
 
     def _swap(self, task, gen):

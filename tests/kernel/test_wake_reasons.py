@@ -313,3 +313,40 @@ def test_self_terminated_task_does_not_take_a_free_lock(kernel):
         return lock.locked()
 
     assert kernel.run(main) is False
+
+
+def test_hot_swap_waits_for_a_thread_pool_call_under_way(kernel):
+    # an asynchronous operation under way is not cut short by a swap (the
+    # swap comes when it completes, its result is dropped)
+    import threading
+    from picoos import AsyncThreadPool
+
+    log = []
+    go = threading.Event()
+    pool = AsyncThreadPool(1)
+
+    def blocking():
+        assert go.wait(30)
+        log.append("call done")
+        return 1
+
+    def new(task=None):
+        log.append("swapped")
+        yield task.sleep(0)
+
+    def worker(task=None):
+        task.hot_swappable(True)
+        log.append(("result", (yield pool.async_task(blocking))))
+
+    def main(task=None):
+        w = Task(worker)
+        yield task.sleep(1)
+        assert w.hot_swap(new) == 0
+        yield task.sleep(1)
+        assert log == []
+        go.set()
+        yield w.finish()
+
+    kernel.run(main)
+    pool.terminate()
+    assert log == ["call done", "swapped"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Generator
 
+from picoos.kernel import context
 from picoos.kernel.threadpool import AsyncThreadPool
 
 
@@ -40,8 +41,11 @@ class _Step:
         self.done = threading.Event()
 
 
-def _advance(gen: Generator, throw: bool, value: Any, step: _Step) -> None:
-    # in the job's thread
+def _advance(task: Any, gen: Generator, throw: bool, value: Any, step: _Step) -> None:
+    # in the job's thread, which runs this code for the job's task: the
+    # kernel's calls that act for the calling task (Lock.release, Event.set,
+    # Pycos.cur_task(), ...) find it, and run in the kernel's thread
+    context.driven.task = task
     try:
         out = gen.throw(value) if throw else gen.send(value)
         step.kind, step.value = "yield", out
@@ -49,6 +53,8 @@ def _advance(gen: Generator, throw: bool, value: Any, step: _Step) -> None:
         step.kind, step.value = "return", stop.value
     except BaseException as exc:  # the job's own exception, handed to its task
         step.kind, step.value = "raise", exc
+    finally:
+        context.driven.task = None
     step.done.set()
 
 
@@ -66,6 +72,7 @@ def run_threaded(gen: Generator) -> Any:
     """Drive generator ``gen`` as a sub-call of the current task (``return
     (yield run_threaded(gen))``), running its code in a thread of its own."""
     pool = AsyncThreadPool(1)         # one thread: its calls run in order
+    task = context.current_task()
     throw, value = False, None
     step = _Step()
     step.done.set()
@@ -74,7 +81,7 @@ def run_threaded(gen: Generator) -> Any:
             step = _Step()
             pending = None
             try:
-                yield pool.async_task(_advance, gen, throw, value, step)
+                yield pool.async_task(_advance, task, gen, throw, value, step)
             except GeneratorExit:
                 raise
             except BaseException as exc:

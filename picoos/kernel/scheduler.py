@@ -595,8 +595,9 @@ class Pycos(Kernel):
     @staticmethod
     def cur_task(scheduler=None):
         """The task running now (call it from a task), or None."""
-        k = scheduler if scheduler is not None else context.by_thread.get(get_ident())
-        return k._current if k is not None else None
+        if scheduler is not None:
+            return scheduler._current
+        return context.current_task()
 
     def join(self, show_running=False, timeout=None) -> bool:
         """Wait (from a thread) until no non-daemon task is left; True if

@@ -26,6 +26,13 @@ def _me(what):
     return task
 
 
+def _from_job_thread(fn, *args):
+    """A task's code running outside its kernel's thread (a dist job) hands
+    `fn` to that thread; True when it did."""
+    task = context.current_task()
+    return task is not None and context.elsewhere(task, fn, *args)
+
+
 def _lock_timeout(blocking, timeout, what):
     """threading's convention: timeout -1 (or None) means wait forever."""
     if timeout is None or timeout == -1:
@@ -118,6 +125,8 @@ class Lock(_AsyncWith):
         if self._owner is not task:
             raise LockNotOwned("Lock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
+        if context.elsewhere(task, self.release):
+            return
         nxt = self._waiters.wake_first(True)
         self._owner = nxt
 
@@ -163,6 +172,8 @@ class RLock(_AsyncWith):
         if self._owner is not task:
             raise LockNotOwned("RLock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
+        if context.elsewhere(task, self.release):
+            return
         self._depth -= 1
         if self._depth == 0:
             self._hand_over()
@@ -214,6 +225,8 @@ class Condition(RLock):
         task = _me("Condition.notify")
         if self._owner is not task:
             raise LockNotOwned("Condition.notify: task %r does not hold the condition's lock" % task)
+        if context.elsewhere(task, self.notify, n):
+            return
         for _ in range(n):
             if self._notified.wake_first(True) is None:
                 break
@@ -224,6 +237,8 @@ class Condition(RLock):
         if self._owner is not task:
             raise LockNotOwned("Condition.notify_all: task %r does not hold the condition's lock"
                                % task)
+        if context.elsewhere(task, self.notify_all):
+            return
         self._notified.wake_all(True)
 
     notifyAll = notify_all
@@ -240,10 +255,14 @@ class Event:
 
     def set(self):
         """Set the flag and wake every waiting task (no `yield` needed)."""
+        if _from_job_thread(self.set):
+            return
         self._flag = True
         self._waiters.wake_all(True)
 
     def clear(self):
+        if _from_job_thread(self.clear):
+            return
         self._flag = False
 
     def is_set(self) -> bool:
@@ -257,7 +276,16 @@ class Event:
         timeout = _check_timeout(timeout, "Event.wait")
         if self._flag:
             return Value(True)
+        if context.current_kernel() is None:
+            # made outside the kernel's thread (a dist job's own thread): the
+            # flag may be set before the kernel runs the wait, so look again then
+            return self._wait_then(timeout)
         return self._waiters.wait(timeout, False)
+
+    def _wait_then(self, timeout):
+        if self._flag:
+            return True
+        return (yield self._waiters.wait(timeout, False))
 
 
 class Semaphore(_AsyncWith):
@@ -285,6 +313,8 @@ class Semaphore(_AsyncWith):
 
     def release(self):
         """Give a permit back; the oldest waiter gets it directly."""
+        if _from_job_thread(self.release):
+            return
         task = self._waiters.wake_first(True)
         if task is None:
             self._value += 1

@@ -188,3 +188,51 @@ def test_close_with_terminate_interrupts_generator_jobs_first(start_node, tmp_pa
     assert out.stdout.splitlines() == [
         "['polite saw KeyboardInterrupt', 'stubborn saw KeyboardInterrupt']",
         "['polite done', None]"], out.stdout + out.stderr
+
+
+def helpers(n, task=None):
+    # a job whose code (run in its own thread) makes tasks, locks, events
+    # and channels and blocks between yields: all of them belong to the
+    # server's kernel and work with the job's yields
+    import time
+
+    def square(x, task=None):
+        yield task.sleep(0.01)
+        return x * x
+
+    lock, done = picoos.Lock(), picoos.Event()
+    channel = picoos.Channel("helpers-%d" % n)
+    got = []
+
+    def listener(task=None):
+        yield channel.subscribe(task)
+        done.set()
+        got.append((yield task.receive()))
+
+    listening = picoos.Task(listener)
+    yield done.wait()
+    yield lock.acquire()
+    time.sleep(0.2)                       # blocks this job's thread only
+    lock.release()
+    channel.send(n)
+    yield listening.finish()
+    sub = picoos.Task(square, n)
+    return ((yield sub.finish()), got, str(task.location) == str(sub.location))
+
+
+def test_job_code_makes_tasks_locks_and_channels_of_the_server_kernel(start_node):
+    node = start_node("-c", "1")
+    client = Client([helpers], nodes=[node.addr], pulse_interval=0.5)  # noqa: F405
+
+    def main(task=None):
+        assert (yield client.schedule(timeout=60)) == 0
+        jobs = []
+        for n in (3, 4):
+            jobs.append((yield client.rtask(helpers, n)))
+        values = []
+        for job in jobs:
+            values.append((yield job()))
+        yield client.close()
+        return values
+
+    assert picoos.run(main) == [(9, [3], True), (16, [4], True)]

@@ -128,3 +128,66 @@ def test_terminate_while_the_job_runs_closes_it_after_the_step():
 
     picoos.run(main)
     assert closed.is_set()
+
+
+def test_job_code_uses_locks_events_and_the_current_task():
+    # calls that act for the calling task (no yield) work from the job's
+    # thread: they run in the kernel's thread, before the job's next trap
+    order = []
+
+    def job(lock, cond, sem, event, task=None):
+        assert picoos.Pycos.cur_task() is task
+        yield lock.acquire()
+        order.append("job has lock")
+        lock.release()
+        yield cond.acquire()
+        cond.notify()
+        cond.release()
+        sem.release()
+        event.set()
+        yield task.sleep(0)
+        return "job done"
+
+    def other(lock, cond, sem, task=None):
+        yield cond.acquire()
+        notified = yield cond.wait(BOUND)
+        cond.release()
+        yield lock.acquire()
+        order.append("other has lock")
+        lock.release()
+        got = yield sem.acquire(timeout=BOUND)
+        return (notified, got)
+
+    def main(task=None):
+        lock, cond, sem, event = picoos.Lock(), picoos.Condition(), picoos.Semaphore(0), \
+            picoos.Event()
+        waiter = picoos.Task(other, lock, cond, sem)
+        yield task.sleep(0)                 # other waits on the condition
+        job_task = _job_task(job, lock, cond, sem, event)
+        done = yield event.wait(BOUND)
+        return (done, (yield job_task.finish()), (yield waiter.finish()))
+
+    assert picoos.run(main) == (True, "job done", (True, True))
+    assert order == ["job has lock", "other has lock"]
+
+
+def test_event_set_between_the_job_making_its_wait_and_the_kernel_running_it():
+    # the job's code makes the wait while the flag is clear; the flag is set
+    # before the kernel gets the wait: it must not wait for ever
+    made, gate = threading.Event(), threading.Event()
+
+    def job(event, task=None):
+        wait = event.wait(BOUND)
+        made.set()
+        assert gate.wait(BOUND)
+        return (yield wait)
+
+    def main(task=None):
+        event = picoos.Event()
+        job_task = _job_task(job, event)
+        yield run_in_thread(made.wait, BOUND)
+        event.set()
+        gate.set()
+        return (yield job_task.finish())
+
+    assert picoos.run(main) is True

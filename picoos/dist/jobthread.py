@@ -20,6 +20,13 @@ An exception thrown into the job's task (``KeyboardInterrupt`` when the
 client closes, a remote ``throw``) while a step runs is thrown into the
 generator at its next ``yield``, once the step is done; terminating the task
 closes the generator after the running step.
+
+The job's thread acts for its task: ``Pycos.cur_task()`` there is the task,
+and the calls that act for the calling task without a ``yield``
+(``Lock.release``, ``Condition.notify``, ``Event.set``,
+``Semaphore.release``) are handed to the kernel's thread, where they run
+before the job's next trap. Tasks, locks and channels the job makes belong
+to the default kernel, which on a server is the server's kernel.
 """
 from __future__ import annotations
 

@@ -44,6 +44,10 @@ class _ThreadCall(Trap):
         # the task stopped waiting (terminated): drop the result when it comes
         self.cancelled = True
 
+    def _finished(self):
+        """Called in the kernel thread once the call is over (after its
+        result went to the task, or was dropped)."""
+
 
 class AsyncThreadPool:
     """A pool of `num_threads` threads for blocking calls (pycos API).
@@ -74,8 +78,8 @@ class AsyncThreadPool:
     def _submit(self, kernel, task, call):
         with self._cond:
             if self._stopping:
-                kernel._ready_exc(task, KernelClosed("thread pool has been terminated; "
-                                                      "make a new AsyncThreadPool"))
+                _deliver(kernel, task, call, False,
+                         KernelClosed("thread pool has been terminated; make a new AsyncThreadPool"))
                 return
             self._jobs.append((kernel, task, call))
             self._pending += 1
@@ -129,13 +133,13 @@ class AsyncThreadPool:
 
 
 def _deliver(kernel, task, call, ok, value):
-    if call.cancelled or task._undo is not call:
-        return
-    task._undo = None
-    if ok:
-        kernel._ready_with(task, value)
-    else:
-        kernel._ready_exc(task, value)
+    if not call.cancelled and task._undo is call:
+        task._undo = None
+        if ok:
+            kernel._ready_with(task, value)
+        else:
+            kernel._ready_exc(task, value)
+    call._finished()
 
 
 def run_in_thread(fn, *args, **kwargs):
@@ -143,25 +147,132 @@ def run_in_thread(fn, *args, **kwargs):
     return _ThreadCall(None, fn, args, kwargs)
 
 
+
+class _CursorCall(_ThreadCall):
+    """A call on an AsyncDBCursor: when it is over, the cursor goes to the
+    next task waiting for it."""
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor, fn, args):
+        _ThreadCall.__init__(self, cursor._pool, cursor._run_locked, (fn, args), {})
+        self.cursor = cursor
+
+    def _finished(self):
+        self.cursor._next()
+
+
+class _Turn(Trap):
+    """Wait until the cursor is free; then the task may start its call."""
+    __slots__ = ("cursor", "kernel", "task", "granted")
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.kernel = None
+        self.task = None
+        self.granted = False
+
+    def _apply(self, kernel, task):
+        cursor = self.cursor
+        with cursor._lock:
+            if cursor._busy:
+                self.kernel = kernel
+                self.task = task
+                task._undo = self
+                task._state = WAITING
+                cursor._waiting.append(self)
+                return
+            cursor._busy = True
+            self.granted = True
+        kernel._ready_with(task, None)
+
+    def discard(self, task):
+        with self.cursor._lock:
+            try:
+                self.cursor._waiting.remove(self)
+            except ValueError:
+                pass
+
+
 class AsyncDBCursor:
     """Run a DB-API cursor's blocking calls in a thread pool (pycos API):
-    `yield cursor.execute(query, args)`."""
+    `yield cursor.execute(query, args)`.
+
+    A DB-API cursor is not thread-safe, so the calls made on one
+    AsyncDBCursor run one at a time, in the order they were made; the other
+    tasks wait without holding a thread.  A task resumed from its call runs
+    before the next call starts, so it can read the results (`fetchone()`
+    and the other attributes are passed through to the cursor) in that step.
+    """
 
     def __init__(self, thread_pool, cursor):
         self._pool = thread_pool
         self._cursor = cursor
+        self._lock = threading.Lock()    # guards _busy and _waiting
+        self._busy = False               # a call runs, or a task was given the cursor
+        self._waiting = deque()          # _Turn of each task waiting, in call order
+        self._mutex = threading.Lock()   # held while any thread uses the cursor
 
     def __getattr__(self, name):
-        return getattr(self._cursor, name)
+        attr = getattr(self._cursor, name)
+        if not callable(attr):
+            return attr
+
+        def locked(*args, **kwargs):
+            # a direct call (fetchone...) never overlaps a call in a pool thread
+            with self._mutex:
+                return attr(*args, **kwargs)
+        return locked
+
+    def _run_locked(self, fn, args):
+        with self._mutex:
+            return fn(*args)
+
+    def _next(self):
+        """The cursor is free: give it to the first waiting task."""
+        with self._lock:
+            if not self._waiting:
+                self._busy = False
+                return
+            turn = self._waiting.popleft()
+            turn.granted = True
+        kernel = turn.kernel
+        if kernel._tid == threading.get_ident():
+            kernel._wake(turn.task, None)
+        else:
+            kernel._threadsafe(_grant, turn)
+
+    def _call(self, fn, args):
+        # a sub-call: wait for the cursor, then run `fn(*args)` in the pool
+        turn = None
+        with self._lock:
+            if self._busy:
+                turn = _Turn(self)
+            else:
+                self._busy = True
+        if turn is not None:
+            try:
+                yield turn
+            except BaseException:
+                # thrown into or terminated before the call started
+                if turn.granted:
+                    self._next()
+                raise
+        return (yield _CursorCall(self, fn, args))
 
     def execute(self, query, args=None):
         if args is None:
             # DB-API drivers such as sqlite3 refuse an explicit None
-            return self._pool.async_task(self._cursor.execute, query)
-        return self._pool.async_task(self._cursor.execute, query, args)
+            return self._call(self._cursor.execute, (query,))
+        return self._call(self._cursor.execute, (query, args))
 
     def executemany(self, query, args):
-        return self._pool.async_task(self._cursor.executemany, query, args)
+        return self._call(self._cursor.executemany, (query, args))
 
     def callproc(self, proc, args=()):
-        return self._pool.async_task(self._cursor.callproc, proc, args)
+        return self._call(self._cursor.callproc, (proc, args))
+
+
+def _grant(turn):
+    # in the waiting task's kernel thread
+    if turn.task._undo is turn:
+        turn.kernel._wake(turn.task, None)

@@ -20,11 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.py"))
                   if not os.path.basename(p).startswith("test_"))
 #: programs that show a known picoos bug outside the drivers (owner told)
-KNOWN_BROKEN = {
-    "db_shared_cursor.py": "picoos.kernel.threadpool.AsyncDBCursor runs calls on one cursor in "
-                           "several threads at once (sqlite3 then crashes the interpreter); "
-                           "pycos runs them one at a time. Remove this mark once fixed.",
-}
+KNOWN_BROKEN = {}
 
 
 def test_every_program_has_a_recording():

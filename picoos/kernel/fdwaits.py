@@ -5,6 +5,16 @@ each per fd), what mask each fd is registered with in the notifier, and what
 to do with the notifier's events.  An fd stays registered after its waiter
 is woken, so a socket that is read again and again costs no notifier system
 call per wait; a direction is dropped only when it fires with nobody waiting.
+
+Discussion (closed fds): epoll and kqueue watch an open file, not an fd
+number: when a kept fd is closed without `fd_closed()` they forget it, and a
+new file that gets the same number would not be watched although the table
+says it is.  So a wait that begins on a kept registration refreshes it with
+the backend (`refresh`: one system call on those two, none on poll and
+select, which watch numbers), which re-adds a forgotten fd.  That is still
+cheaper than registering only while a task waits (two calls per wait), and
+checking later instead (only for waits the next poll does not wake) saved
+nothing measurable: such a wait began because the fd was not ready.
 """
 import os
 
@@ -25,12 +35,26 @@ class FdWaits:
                                     % (other, "read" if mask == READ else "write", fd,
                                        "reader" if mask == READ else "writer"))
         cur = self._fd_mask.get(fd, 0)
-        if not cur & mask:
+        try:
+            if not cur & mask:
+                if cur:
+                    self._notifier.modify(fd, cur | mask)
+                else:
+                    self._notifier.register(fd, mask)
+                self._fd_mask[fd] = cur | mask
+            elif self._notifier.per_file:
+                # kept from an earlier wait: the fd may be a new file by now
+                self._notifier.refresh(fd, cur)
+        except OSError:
             if cur:
-                self._notifier.modify(fd, cur | mask)
-            else:
-                self._notifier.register(fd, mask)
-            self._fd_mask[fd] = cur | mask
+                # closed (or now a file the notifier refuses): forget it; a
+                # waiter in the other direction retries and meets the error
+                self._notifier.unregister(fd)
+                del self._fd_mask[fd]
+                waiter = (self._writers if mask == READ else self._readers).pop(fd, None)
+                if waiter is not None:
+                    self._wake(waiter, True)
+            raise
         table[fd] = task
 
     def _remove_fd_waiter(self, fd, mask, task):

@@ -334,3 +334,145 @@ def test_many_pipes_fifo_wake(nkernel):
     assert sorted(order) == sorted((i, b"%d" % i) for i in range(20))
     # every odd pipe was served before any even one
     assert [i % 2 for i, _ in order] == [1] * 10 + [0] * 10
+
+
+# -- an fd closed without fd_closed() ------------------------------------------
+# The kernel keeps an fd registered after its wait ends. epoll and kqueue drop
+# the registration themselves when the file closes; a new file that gets the
+# same number must still be watched when a task waits on it.
+
+def test_closed_without_notice_and_reused_readable(nkernel):
+    def main(task=None):
+        r, w = os.pipe()
+        os.write(w, b"x")
+        first = yield wait_readable(r, 2)
+        os.close(r)
+        os.close(w)
+        r2, w2 = os.pipe()
+        try:
+            assert r2 == r                 # the lowest free number comes back
+            os.write(w2, b"y")
+            second = yield wait_readable(r2, 2)
+            return first, second, os.read(r2, 10), task._kernel.clock.now()
+        finally:
+            fd_closed(r2)
+            os.close(r2)
+            os.close(w2)
+
+    assert nkernel.run(main) == (True, True, b"y", 0.0)
+
+
+def test_closed_without_notice_and_reused_not_yet_ready(nkernel):
+    # the new file becomes readable only later: the wait must see that
+    def main(task=None):
+        a, b = socket.socketpair()
+        b.send(b"x")
+        assert (yield wait_readable(a, 2)) is True
+        fd = a.fileno()
+        a.close()
+        b.close()
+        c, d = socket.socketpair()
+        try:
+            assert c.fileno() == fd
+
+            def sender(task=None):
+                yield task.sleep(3)
+                d.send(b"late")
+
+            Task(sender)
+            ok = yield wait_readable(c, 10)
+            return ok, c.recv(10), task._kernel.clock.now()
+        finally:
+            fd_closed(c)
+            c.close()
+            d.close()
+
+    assert nkernel.run(main) == (True, b"late", 3.0)
+
+
+def test_closed_without_notice_and_reused_writable(nkernel):
+    def main(task=None):
+        a, b = socket.socketpair()
+        assert (yield wait_writable(a, 2)) is True
+        fd = a.fileno()
+        a.close()
+        b.close()
+        c, d = socket.socketpair()
+        try:
+            assert c.fileno() == fd
+            ok = yield wait_writable(c, 2)
+            return ok, task._kernel.clock.now()
+        finally:
+            fd_closed(c)
+            c.close()
+            d.close()
+
+    assert nkernel.run(main) == (True, 0.0)
+
+
+def test_closed_without_notice_and_reused_both_directions(nkernel):
+    # registered for reading and writing, then only read on the new file
+    def main(task=None):
+        a, b = socket.socketpair()
+        b.send(b"x")
+        assert (yield wait_readable(a, 2)) is True
+        assert a.recv(1) == b"x"       # so the read registration is kept
+        assert (yield wait_writable(a, 2)) is True
+        fd = a.fileno()
+        a.close()
+        b.close()
+        c, d = socket.socketpair()
+        try:
+            assert c.fileno() == fd
+            d.send(b"z")
+            r = yield wait_readable(c, 2)
+            w = yield wait_writable(c, 2)
+            return r, w, c.recv(10), task._kernel.clock.now()
+        finally:
+            fd_closed(c)
+            c.close()
+            d.close()
+
+    assert nkernel.run(main) == (True, True, b"z", 0.0)
+
+
+@pytest.mark.parametrize("read_first", [True, False], ids=["read-kept", "read-dropped"])
+def test_closed_without_notice_not_reused(nkernel, read_first):
+    # waiting on a kept fd that is closed now: no hang, the task meets EBADF
+    # at once (from the wait, or from the system call it retries), and so
+    # does a task waiting in the other direction.  read_first: the pending
+    # byte is read, so the read registration is kept; else it fires with
+    # nobody waiting and is dropped while the writer waits
+    order = []
+
+    def writer(fd, task=None):
+        ok = yield wait_writable(fd, 5)
+        order.append(("writer woken", ok, task._kernel.clock.now()))
+
+    def main(task=None):
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.send(b"x")
+        assert (yield wait_readable(a, 2)) is True
+        if read_first:
+            assert a.recv(1) == b"x"
+        try:
+            while True:
+                a.send(b"\0" * 65536)
+        except BlockingIOError:
+            pass
+        fd = a.fileno()
+        Task(writer, fd)               # waits to write on the full socket
+        yield wait_all_tasks_blocked()
+        a.close()
+        b.close()
+        try:
+            yield wait_readable(fd, 5)
+            os.read(fd, 1)
+        except OSError as e:
+            order.append(("reader", e.errno, task._kernel.clock.now()))
+        yield wait_all_tasks_blocked()
+
+    nkernel.run(main)
+    assert ("reader", errno.EBADF, 0.0) in order
+    assert ("writer woken", True, 0.0) in order

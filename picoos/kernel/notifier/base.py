@@ -11,6 +11,11 @@ A backend class `Notifier` must provide:
 * `register(fd, mask)` — start watching `fd` for `mask` (READ | WRITE);
 * `modify(fd, mask)` — change the mask of a watched fd;
 * `unregister(fd)` — stop watching (must not fail if the fd was closed);
+* `per_file` — True when the system watches the open file rather than the
+  fd number (epoll, kqueue): closing the fd then ends the watch silently;
+* `refresh(fd, mask)` — make sure `fd` is watched for `mask` although it may
+  have been closed and its number given to a new file since it was
+  registered (raises OSError if the fd is closed or refused);
 * `wait(timeout)` — block up to `timeout` seconds (None: forever, 0: poll)
   and return a list of `(fd, mask)`; errors and hang-ups are reported as
   READ | WRITE so that whoever waits retries its system call and sees the

@@ -11,6 +11,7 @@ _TO_EPOLL = (0, _IN, _OUT, _IN | _OUT)
 
 class Notifier:
     name = "epoll"
+    per_file = True
 
     def __init__(self):
         self._ep = select.epoll()
@@ -31,6 +32,9 @@ class Notifier:
         except FileNotFoundError:
             # the fd was closed and reused behind our back: watch it afresh
             self._ep.register(fd, _TO_EPOLL[mask])
+
+    # a MOD to the same mask: ENOENT when a new file has the number
+    refresh = modify
 
     def unregister(self, fd):
         try:

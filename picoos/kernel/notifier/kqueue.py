@@ -1,7 +1,7 @@
 """kqueue backend for BSD and macOS.
 
-Read and write interest are separate kqueue filters, so a mask change adds
-or deletes one filter at a time.
+Read and write interest are separate kqueue filters: a mask change adds the
+filters of the new mask and deletes the others.
 """
 import select
 
@@ -10,6 +10,7 @@ from .base import READ, WRITE
 
 class Notifier:
     name = "kqueue"
+    per_file = True
 
     def __init__(self):
         self._kq = select.kqueue()
@@ -19,14 +20,23 @@ class Notifier:
         return self._kq.fileno()
 
     def _change(self, fd, old, new):
-        changes = []
+        # every filter of `new` is added, also those thought present (adding
+        # a present filter only updates it): the fd may be a new file under
+        # a number whose filters the system dropped when the old one closed
+        adds = []
+        drops = []
         for bit, flt in ((READ, select.KQ_FILTER_READ), (WRITE, select.KQ_FILTER_WRITE)):
-            if new & bit and not old & bit:
-                changes.append(select.kevent(fd, flt, select.KQ_EV_ADD))
-            elif old & bit and not new & bit:
-                changes.append(select.kevent(fd, flt, select.KQ_EV_DELETE))
-        if changes:
-            self._kq.control(changes, 0, 0)
+            if new & bit:
+                adds.append(select.kevent(fd, flt, select.KQ_EV_ADD))
+            elif old & bit:
+                drops.append(select.kevent(fd, flt, select.KQ_EV_DELETE))
+        if drops:
+            try:
+                self._kq.control(drops, 0, 0)
+            except OSError:
+                pass            # gone already with a closed fd
+        if adds:
+            self._kq.control(adds, 0, 0)
         self._masks[fd] = new
 
     def register(self, fd, mask):
@@ -34,6 +44,8 @@ class Notifier:
 
     def modify(self, fd, mask):
         self._change(fd, self._masks.get(fd, 0), mask)
+
+    refresh = modify
 
     def unregister(self, fd):
         old = self._masks.pop(fd, 0)

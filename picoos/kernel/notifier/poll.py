@@ -11,6 +11,7 @@ _TO_POLL = (0, _IN, _OUT, _IN | _OUT)
 
 class Notifier:
     name = "poll"
+    per_file = False
 
     def __init__(self):
         self._p = select.poll()
@@ -23,6 +24,8 @@ class Notifier:
             self._p.modify(fd, _TO_POLL[mask])
         except FileNotFoundError:
             self._p.register(fd, _TO_POLL[mask])
+
+    refresh = modify
 
     def unregister(self, fd):
         try:

@@ -6,6 +6,7 @@ from .base import READ, WRITE
 
 class Notifier:
     name = "select"
+    per_file = False
 
     def __init__(self):
         self._r = set()
@@ -25,6 +26,8 @@ class Notifier:
             self._w.add(fd)
         else:
             self._w.discard(fd)
+
+    refresh = modify
 
     def unregister(self, fd):
         self._r.discard(fd)

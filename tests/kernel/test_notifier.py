@@ -476,3 +476,42 @@ def test_closed_without_notice_not_reused(nkernel, read_first):
     nkernel.run(main)
     assert ("reader", errno.EBADF, 0.0) in order
     assert ("writer woken", True, 0.0) in order
+
+
+def test_kqueue_backend_re_adds_filters(monkeypatch):
+    # kqueue is not on every test machine: its backend runs here against a
+    # stand-in for the system interface that records each change list
+    import types
+
+    from picoos.kernel.notifier import kqueue as kq_backend
+    lists = []
+
+    class FakeKqueue:
+        def control(self, changes, n, timeout):
+            lists.append([c for c in changes])
+            if any(flags == "delete" and ident == 9 for ident, _f, flags in changes):
+                raise OSError(errno.ENOENT, "gone with the closed fd")
+            return []
+
+        def close(self):
+            pass
+
+    fake = types.SimpleNamespace(kqueue=FakeKqueue, kevent=lambda fd, flt, flags: (fd, flt, flags),
+                                 KQ_FILTER_READ="r", KQ_FILTER_WRITE="w",
+                                 KQ_EV_ADD="add", KQ_EV_DELETE="delete")
+    monkeypatch.setattr(kq_backend, "select", fake)
+    n = kq_backend.Notifier()
+    assert n.per_file is True
+    n.register(5, READ)
+    n.refresh(5, READ)                 # a new file may have the number: add again
+    n.modify(5, READ | WRITE)
+    n.modify(5, WRITE)
+    assert lists == [[(5, "r", "add")], [(5, "r", "add")],
+                     [(5, "r", "add"), (5, "w", "add")],
+                     [(5, "r", "delete")], [(5, "w", "add")]]
+    del lists[:]
+    n.register(9, READ | WRITE)
+    n.unregister(9)                    # the system dropped the filters already: no error
+    n.unregister(9)
+    assert lists == [[(9, "r", "add"), (9, "w", "add")], [(9, "r", "delete"), (9, "w", "delete")]]
+    n.close()

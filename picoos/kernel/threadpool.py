@@ -4,7 +4,8 @@
 uses a pool shared by the kernel (made on first use) and is what drivers use
 for regular files, which epoll cannot wait on.  A worker thread hands the
 result back through the kernel's thread-safe inbox; the waiting task gets
-the value, or the exception `fn` raised.
+the value, or the exception `fn` raised.  `AsyncDBCursor` runs the calls
+made on one DB-API cursor one at a time, in call order.
 """
 import logging
 import os
@@ -13,7 +14,7 @@ from collections import deque
 
 from .errors import KernelClosed
 from .task import WAITING
-from .traps import Trap
+from .traps import Trap, coro
 
 __all__ = ["AsyncThreadPool", "AsyncDBCursor", "run_in_thread"]
 
@@ -241,8 +242,10 @@ class AsyncDBCursor:
         else:
             kernel._threadsafe(_grant, turn)
 
+    @coro
     def _call(self, fn, args):
-        # a sub-call: wait for the cursor, then run `fn(*args)` in the pool
+        # wait for the cursor, then run `fn(*args)` in the pool (works with
+        # `yield` and `await`)
         turn = None
         with self._lock:
             if self._busy:

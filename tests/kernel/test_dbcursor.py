@@ -240,3 +240,29 @@ def test_direct_calls_pass_through(kernel, pool):
     assert kernel.run(main) == (True, ("x",), 1, 1)
     with pytest.raises(AttributeError):
         cursor.no_such_attribute
+
+
+def test_async_def_tasks_share_a_cursor(kernel, pool):
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    cursor = picoos.AsyncDBCursor(pool, conn.cursor())
+    got = {}
+
+    async def user(i, task=None):
+        rows = []
+        for j in range(10):
+            await cursor.execute("SELECT ?, ?", (i, j))
+            rows.append(cursor.fetchone())
+        with pytest.raises(sqlite3.OperationalError):
+            await cursor.execute("SELECT x FROM nowhere")
+        got[i] = rows
+
+    def main(task=None):
+        users = [Task(user, i) for i in range(4)]
+        for u in users:
+            yield u.finish()
+
+    try:
+        kernel.run(main)
+    finally:
+        conn.close()
+    assert got == {i: [(i, j) for j in range(10)] for i in range(4)}

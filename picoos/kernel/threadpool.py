@@ -215,8 +215,8 @@ class AsyncDBCursor:
 
     def __getattr__(self, name):
         attr = getattr(self._cursor, name)
-        if not callable(attr):
-            return attr
+        if getattr(attr, "__self__", None) is not self._cursor:
+            return attr         # not a method of the cursor (a value, row_factory...)
 
         def locked(*args, **kwargs):
             # a direct call (fetchone...) never overlaps a call in a pool thread

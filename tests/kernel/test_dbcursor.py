@@ -231,6 +231,7 @@ def test_task_leaving_after_its_turn_came_frees_the_cursor(kernel, pool, how):
 def test_direct_calls_pass_through(kernel, pool):
     fake = GatedCursor(["x"])
     fake.gates["x"].set()
+    fake.row_factory = tuple           # a callable value, not a method: as it is
     cursor = picoos.AsyncDBCursor(pool, fake)
 
     def main(task=None):
@@ -238,6 +239,7 @@ def test_direct_calls_pass_through(kernel, pool):
         return r is fake, cursor.fetchone(), cursor.rowcount, cursor.max_active
 
     assert kernel.run(main) == (True, ("x",), 1, 1)
+    assert cursor.row_factory is tuple
     with pytest.raises(AttributeError):
         cursor.no_such_attribute
 

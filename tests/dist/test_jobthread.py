@@ -191,3 +191,18 @@ def test_event_set_between_the_job_making_its_wait_and_the_kernel_running_it():
         return (yield job_task.finish())
 
     assert picoos.run(main) is True
+
+
+def test_async_def_job():
+    async def job(n, task=None):
+        await task.sleep(0)
+        msg = await task.receive()
+        return (n, msg, threading.get_ident())
+
+    def main(task=None):
+        job_task = _job_task(job, 5)
+        job_task.send("hi")
+        return (yield job_task.finish()), threading.get_ident()
+
+    (n, msg, job_thread), kernel_thread = picoos.run(main)
+    assert (n, msg) == (5, "hi") and job_thread != kernel_thread

@@ -29,7 +29,7 @@ from picoos.dist import protocol as P
 from picoos.dist import wire
 from picoos.dist.config import NodeConfig, is_loopback, parse_hhmm
 from picoos.dist.errors import ConfigError, DistError
-from picoos.dist.paths import safe_join
+from picoos.dist.paths import link_or_copy, safe_join
 from picoos.dist.resources import Resources
 
 log = logging.getLogger("picoos.dist")
@@ -206,21 +206,7 @@ class Session:
     def _link_shipped(self, name: str, workdir: str) -> None:
         """Put shipped file ``name`` into a server's folder (a hard link, or a
         copy where the file system has none)."""
-        source, target = safe_join(self.dir, name), safe_join(workdir, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        try:
-            os.unlink(target)          # shipped again: the new content replaces it
-        except FileNotFoundError:
-            pass
-        try:
-            os.link(source, target)
-        except OSError:
-            with open(source, "rb") as src, open(target, "wb") as dst:
-                while True:
-                    chunk = src.read(1 << 16)
-                    if not chunk:
-                        break
-                    dst.write(chunk)
+        link_or_copy(safe_join(self.dir, name), safe_join(workdir, name))
 
     def end(self, reason: str, tell: bool = True, final: bool = False) -> None:
         """Stop the servers, remove the directory, drop the link (idempotent).

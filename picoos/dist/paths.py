@@ -5,7 +5,8 @@ both names come from the other side of the network, so every one of them is
 checked before a file is opened. The check is picoos.net's
 (:func:`picoos.net.files.resolve`: whole path components, symlinks
 resolved); this module only adapts dist's names, which may carry a relative
-folder ("data/input.csv"), and gives dist's error type.
+folder ("data/input.csv"), and gives dist's error type; and puts a file
+the client shipped into each server's folder (:func:`link_or_copy`).
 """
 from __future__ import annotations
 
@@ -32,3 +33,23 @@ def safe_join(base: str, name: str) -> str:
     except PathEscapeError as exc:
         raise UnsafePath(f"file name {name!r} leaves the destination directory {base!r}: "
                          f"{exc}") from None
+
+
+def link_or_copy(source: str, target: str) -> None:
+    """Make ``target`` (its folder too) a hard link to ``source``, or a copy
+    where the file system has no hard links; an old ``target`` is replaced."""
+    import os
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    try:
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    try:
+        os.link(source, target)
+    except OSError:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            while True:
+                chunk = src.read(1 << 16)
+                if not chunk:
+                    break
+                dst.write(chunk)

@@ -27,6 +27,11 @@ and the calls that act for the calling task without a ``yield``
 ``Semaphore.release``) are handed to the kernel's thread, where they run
 before the job's next trap. Tasks, locks and channels the job makes belong
 to the default kernel, which on a server is the server's kernel.
+
+The threads come from one pool per process that grows when every thread is
+busy and keeps idle ones: a job costs a thread start only when more jobs
+than ever before are in the middle of a step at once (starting a thread per
+job doubled the cost of a short job).
 """
 from __future__ import annotations
 
@@ -65,20 +70,30 @@ def _advance(task: Any, gen: Generator, throw: bool, value: Any, step: _Step) ->
     step.done.set()
 
 
-def _close(gen: Generator, pool: AsyncThreadPool, step: "_Step | None" = None) -> None:
+_POOL_MAX = 256            # jobs whose steps can run at the same time
+_pool: "AsyncThreadPool | None" = None
+
+
+def _job_pool() -> AsyncThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = AsyncThreadPool(_POOL_MAX)
+    return _pool
+
+
+def _close(gen: Generator, step: "_Step | None" = None) -> None:
     if step is not None:
         step.done.wait()          # in a thread of its own: the step still runs
     try:
         gen.close()
     except BaseException:  # a job that ignores GeneratorExit: it is ended anyway
         pass
-    pool.terminate(wait=False)
 
 
 def run_threaded(gen: Generator) -> Any:
     """Drive generator ``gen`` as a sub-call of the current task (``return
     (yield run_threaded(gen))``), running its code in a thread of its own."""
-    pool = AsyncThreadPool(1)         # one thread: its calls run in order
+    pool = _job_pool()
     task = context.current_task()
     throw, value = False, None
     step = _Step()
@@ -94,8 +109,8 @@ def run_threaded(gen: Generator) -> Any:
             except BaseException as exc:
                 pending = exc
             while not step.done.is_set():
-                # thrown in while the step ran: wait for it (the pool's one
-                # thread takes this call after the step) and throw it next
+                # thrown in while the step ran: wait for it (in another
+                # thread of the pool) and throw it next
                 try:
                     yield pool.async_task(step.done.wait)
                 except GeneratorExit:
@@ -118,7 +133,7 @@ def run_threaded(gen: Generator) -> Any:
                 throw, value = True, exc
     finally:
         if step.done.is_set():
-            _close(gen, pool)
+            _close(gen)
         else:
-            threading.Thread(target=_close, args=(gen, pool, step), daemon=True,
+            threading.Thread(target=_close, args=(gen, step), daemon=True,
                              name="picoos-job-close").start()

@@ -424,6 +424,10 @@ def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: 
             kwargs = dict(kwargs, task=task)
         from picoos.dist.jobthread import run_threaded
         server.job_tasks[job_id] = task
+        # one turn first: the reply that gives the client this task (queued
+        # just before it started) goes out before the job's thread competes
+        # with this kernel's thread
+        yield None
         try:
             # the job's code runs in a thread of its own, so a job that blocks
             # between two yields (time.sleep, a computation) never stops this

@@ -63,6 +63,7 @@ FIELDS = {
     "serve": (int, -1, "exit after this many clients; -1 = never"),
     "prestart": (bool, True, "start servers before a client comes (faster attach)"),
     "daemon": (bool, False, "do not read commands from the terminal"),
+    "clean": (bool, False, "at start, remove what earlier node runs left in dest_path"),
     "verbose": (int, 0, "-1 quiet, 0 info, 2 debug"),
 }
 

@@ -246,6 +246,8 @@ class NodeDaemon:
         self.dest_path = cfg.dest_path or os.path.join(
             os.environ.get("TMPDIR") or "/tmp", f"picoos-node-{cfg.tcp_port or os.getpid()}")
         os.makedirs(self.dest_path, exist_ok=True)
+        if cfg.clean:
+            remove_stale_sessions(self.dest_path)
         self.ssl_context = (wire.server_ssl_context(cfg.certfile, cfg.keyfile, cfg.cafile)
                             if cfg.certfile else None)
         self.resources = Resources(disk_path=self.dest_path, use_driver=False)
@@ -540,6 +542,38 @@ class NodeDaemon:
             pass
         self.shutdown()
         return 0
+
+
+def remove_stale_sessions(dest_path: str) -> "list[str]":
+    """Remove the session folders in ``dest_path`` whose node process is gone.
+
+    A session folder is ``session-<n>-<node pid>``; one whose pid no longer
+    runs was left by a node that was killed. Returns the names removed.
+    """
+    removed = []
+    for name in sorted(os.listdir(dest_path)):
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] != "session" or not parts[2].isdigit():
+            continue
+        pid = int(parts[2])
+        if pid == os.getpid() or _pid_alive(pid):
+            continue
+        remove_tree(os.path.join(dest_path, name))
+        removed.append(name)
+    if removed:
+        log.info("--clean: removed %d folder(s) left by earlier runs: %s", len(removed),
+                 ", ".join(removed))
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True            # someone else's process: leave its folder alone
+    return True
 
 
 def remove_tree(path: str) -> None:

@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     _opt(net, "--tcp-port", type=int, metavar="PORT",
          help=f"TCP port clients connect to; 0 picks a free one "
               f"(default: {_config.DEFAULT_TCP_PORT})")
+    net.add_argument("--node-ports", "--node_ports", dest="node_ports", action="append",
+                     metavar="PORT", help=argparse.SUPPRESS)   # dispycosnode's spelling
     _opt(net, "--udp-port", type=int, metavar="PORT",
          help=f"UDP port where the node answers clients' signed discovery broadcasts; "
               f"0 disables discovery "
@@ -113,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--daemon", action="store_true", default=None,
                    help="do not read commands from the terminal (for systemd); without it "
                         "the node reads 'status' and 'quit' from stdin")
+    run.add_argument("--clean", action="store_const", const=True, default=None,
+                     help="at start, remove the session folders that earlier runs of a "
+                          "node left in --dest-path (a node that was killed cannot clean "
+                          "up; its server processes end by themselves when it dies)")
+    run.add_argument("-d", "--debug", action="store_const", const=2, dest="debug",
+                     help="debug log output (same as -vv)")
     run.add_argument("-v", "--verbose", action="count", default=None,
                      help="more log output (-v info, -vv debug)")
     run.add_argument("-q", "--quiet", action="store_true",
@@ -137,8 +145,21 @@ def load(argv: Optional[List[str]] = None) -> _config.NodeConfig:
     path = flags.pop("config")
     save = flags.pop("save_config")
     quiet = flags.pop("quiet")
+    debug = flags.pop("debug")
+    if debug:
+        flags["verbose"] = debug
     if quiet:
         flags["verbose"] = -1
+    ports = flags.pop("node_ports")
+    if ports:
+        # dispycosnode's --node_ports: the first is the node's port (its
+        # servers' ports are picked free here, so the others are not needed)
+        first = ports[0].split(",")[0].strip()
+        try:
+            flags["tcp_port"] = int(first)
+        except ValueError:
+            raise ConfigError(f"node_ports = {ports[0]!r} is not a port number; "
+                              f"expected e.g. --node_ports 9706") from None
     file_values = _config.read_config_file(path) if path else {}
     cfg = _config.merge(file_values, flags)
     if save:

@@ -132,3 +132,27 @@ def test_help_needs_no_psutil_and_imports_little(tmp_path):
                          text=True, timeout=60)
     assert "--secret-file" in out.stdout and "--zombie-period" in out.stdout, out.stderr
     assert "LOADED []" in out.stdout
+
+
+def test_dispycosnode_flags_debug_node_ports_and_clean():
+    cfg = node.load(["-d", "--node_ports", "9800", "--clean"])
+    assert (cfg.verbose, cfg.tcp_port, cfg.clean) == (2, 9800, True)
+    assert node.load(["--node_ports", "9801,9802"]).tcp_port == 9801
+    assert node.load([]).clean is False
+    with pytest.raises(ConfigError, match="node_ports = 'abc' is not a port number"):
+        node.load(["--node_ports", "abc"])
+
+
+def test_clean_removes_only_folders_of_nodes_that_are_gone(tmp_path):
+    from picoos.dist.daemon import remove_stale_sessions
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / f"session-3-{gone.pid}"
+    (dead / "server-1").mkdir(parents=True)
+    (dead / "server-1" / "data.txt").write_text("x")
+    alive = tmp_path / f"session-1-{os.getpid()}"
+    alive.mkdir()
+    other = tmp_path / "keep-me"
+    other.mkdir()
+    assert remove_stale_sessions(str(tmp_path)) == [dead.name]
+    assert not dead.exists() and alive.exists() and other.exists()

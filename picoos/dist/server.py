@@ -143,6 +143,7 @@ class Server:
         self.job_tasks: Dict[int, Any] = {}         # job id -> task running a generator job
         self.waiting: set = set()                   # CPU jobs waiting for the CPU slot
         self.cancelled: set = set()
+        self.paces: Dict[Tuple[str, str], Any] = {}   # job function -> jobthread.Pace
         self.kernel: Any = None                     # this process's networked kernel
         self.cpu_lock: Any = None                   # picoos Lock: one CPU job at a time
         self.exiting = False
@@ -422,17 +423,22 @@ def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: 
     if code is not None and code.co_flags & _KERNEL_FLAGS:
         if _takes_task(code) and "task" not in kwargs:
             kwargs = dict(kwargs, task=task)
-        from picoos.dist.jobthread import run_threaded
+        from picoos.dist.jobthread import Pace, run_threaded
         server.job_tasks[job_id] = task
-        # one turn first: the reply that gives the client this task (queued
-        # just before it started) goes out before the job's thread competes
-        # with this kernel's thread
-        yield None
+        pace = server.paces.get(ref)
+        if pace is None:
+            pace = server.paces[ref] = Pace(getattr(fn, "__qualname__", str(ref)))
+        if not pace.inline():
+            # one turn first: the reply that gives the client this task
+            # (queued just before it started) goes out before the job's
+            # thread competes with this kernel's thread
+            yield None
         try:
             # the job's code runs in a thread of its own, so a job that blocks
             # between two yields (time.sleep, a computation) never stops this
-            # kernel's heartbeats and links; its traps still run in this task
-            return (yield run_threaded(fn(*args, **kwargs)))
+            # kernel's heartbeats and links; its traps still run in this task.
+            # A function whose steps proved short runs them here instead.
+            return (yield run_threaded(fn(*args, **kwargs), pace))
         finally:
             server.job_tasks.pop(job_id, None)
     from picoos.kernel.threadpool import run_in_thread

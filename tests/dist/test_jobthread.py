@@ -206,3 +206,60 @@ def test_async_def_job():
 
     (n, msg, job_thread), kernel_thread = picoos.run(main)
     assert (n, msg) == (5, "hi") and job_thread != kernel_thread
+
+
+def test_pace_moves_short_steps_into_the_kernel_and_back_for_good():
+    from picoos.dist import jobthread
+    from picoos.dist.jobthread import INLINE_AFTER, LONG, SHORT, Pace
+    pace = Pace("f")
+    for _ in range(INLINE_AFTER - 1):
+        pace.ran(SHORT / 2, inline=False)
+    assert not pace.inline()
+    pace.ran(SHORT * 2, inline=False)            # one longer step: start counting again
+    for _ in range(INLINE_AFTER):
+        pace.ran(SHORT / 2, inline=False)
+    assert pace.inline()
+    pace.ran(LONG / 2, inline=True)              # a bit slower in the kernel: still fine
+    assert pace.inline()
+    pace.ran(LONG, inline=True)                  # held the kernel up: threads for good
+    assert not pace.inline()
+    for _ in range(2 * INLINE_AFTER):
+        pace.ran(SHORT / 2, inline=False)
+    assert not pace.inline() and pace.blocks
+    assert jobthread.INLINE_AFTER == INLINE_AFTER
+
+
+def test_a_job_with_short_steps_runs_them_in_the_kernel_thread_until_one_is_long():
+    import time
+    from picoos.dist.jobthread import INLINE_AFTER, LONG, Pace
+    pace = Pace("job")
+    threads = []
+
+    def job(block, task=None):
+        threads.append(threading.get_ident())
+        yield task.sleep(0)
+        if block:
+            time.sleep(LONG * 1.5)
+        threads.append(threading.get_ident())
+        return block
+
+    def entry(block, task=None):
+        return (yield run_threaded(job(block, task=task), pace))
+
+    def main(task=None):
+        kernel = threading.get_ident()
+        for _ in range((INLINE_AFTER + 1) // 2):        # two short steps a job
+            assert (yield picoos.Task(entry, False).finish()) is False
+        threaded = [t for t in threads if t != kernel]
+        assert pace.inline() and len(threaded) == len(threads)
+        del threads[:]
+        assert (yield picoos.Task(entry, False).finish()) is False
+        inline = threads == [kernel, kernel]
+        del threads[:]
+        assert (yield picoos.Task(entry, True).finish()) is True   # its 2nd step is long
+        blocked = pace.blocks
+        del threads[:]
+        assert (yield picoos.Task(entry, False).finish()) is False
+        return inline, blocked, kernel not in threads
+
+    assert picoos.run(main) == (True, True, True)

@@ -47,7 +47,7 @@ from picoos.dist.control import FleetControl
 from picoos.dist.dispatch import Dispatcher, WakingCondition
 from picoos.dist.netjobs import TaskJobs
 from picoos.dist.config import DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
-from picoos.dist.errors import ClientClosed, DistError, NodeUnavailable
+from picoos.dist.errors import ClientClosed, NodeUnavailable
 from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
                                ServerLink, parse_address)
 from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking

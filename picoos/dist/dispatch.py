@@ -87,7 +87,8 @@ class Dispatcher:
             job = self._queue[0]
             best = None
             for srv in servers:
-                if self._fits(srv, job) and (best is None or len(srv.inflight) < len(best.inflight)):
+                if self._fits(srv, job) and (best is None or
+                                             len(srv.inflight) < len(best.inflight)):
                     best = srv
             if best is not None:
                 self._queue.popleft()

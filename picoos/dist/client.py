@@ -172,6 +172,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self.started_at: Optional[float] = None
         self._scheduled = False
         self._closed = False
+        self._closing = False        # close() has begun: no new jobs from now on
         self._kernel: Any = None                    # the networked kernel jobs start from
         self._monitor: Any = None                   # task receiving the jobs' MonitorStatus
         self._spawner: Any = None                   # task creating tasks on that kernel
@@ -291,8 +292,9 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         Raises ClientClosed after close(), ComponentError for code that
         cannot be shipped.
         """
-        if self._closed:
-            raise ClientClosed("this client was closed; it takes no more jobs")
+        if self._closed or self._closing:
+            raise ClientClosed("this client was closed; it takes no more jobs" if self._closed
+                               else "this client is closing; it takes no more jobs")
         ref = self.computation.ensure(fn)
         if where is not None:
             where = str(where)      # a Location (dispycos's server info) or a name
@@ -314,24 +316,35 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         started it, or None if it could not start. From a plain thread it
         returns the :class:`Job` at once.
         """
-        return self._started(self.submit(fn, args, kwargs))
+        return self._submit_started(fn, args, kwargs)
 
     rtask = run
 
     def run_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """As run(), on node/server ``where`` (a name, "addr:port" or Location)."""
-        return self._started(self.submit(fn, args, kwargs, where=where))
+        return self._submit_started(fn, args, kwargs, where=where)
 
     rtask_at = run_at
 
     def run_async(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """As run(), for an I/O job: it runs beside the CPU jobs; ``io_rtask``."""
-        return self._started(self.submit(fn, args, kwargs, io=True))
+        return self._submit_started(fn, args, kwargs, io=True)
 
     io_rtask = run_async
 
     def io_rtask_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._started(self.submit(fn, args, kwargs, where=where, io=True))
+        return self._submit_started(fn, args, kwargs, where=where, io=True)
+
+    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, **opts: Any) -> Any:
+        from picoos.kernel import context
+        if self._closing and not self._closed and context.current_task() is not None:
+            # a task that starts a job while the client closes (say, on a
+            # ServerInitialized status that came late) gets None, as for a
+            # job that could not start; the job would keep close() waiting
+            log.warning("client %s is closing: %s not started", self.name,
+                        getattr(fn, "__name__", fn))
+            return None
+        return self._started(self.submit(fn, args, kwargs, **opts))
 
     def _started(self, job: Job) -> Any:
         from picoos.kernel import context
@@ -504,6 +517,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     def _close(self, await_io: bool, terminate: bool, timeout: Optional[float]) -> int:
         if self._closed:
             return 0
+        self._closing = True
         deadline = None if timeout is None else time.monotonic() + timeout
         if terminate:
             for job in list(self._queue) + list(self._pinned) + self.tasks():

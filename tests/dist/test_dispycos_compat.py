@@ -190,6 +190,62 @@ def test_close_with_terminate_interrupts_generator_jobs_first(start_node, tmp_pa
         "['polite done', None]"], out.stdout + out.stderr
 
 
+# a task that starts a job while the client closes (dispycos_kbd_int starts
+# one on each ServerInitialized, which can come after Ctrl-C) gets None, and
+# close() does not wait for a job that would never end
+CLOSING_LATE = r'''
+import picoos as pycos
+import picoos.netpycos
+from picoos.dispycos import *
+
+
+def endless(reply_to, task=None):
+    while True:
+        try:
+            yield task.sleep(300)
+        except KeyboardInterrupt:
+            reply_to.send("interrupted")
+            yield task.sleep(0.2)
+            return "done"
+
+
+def late(task=None):
+    yield task.receive()                  # sent only once close() has begun
+    print("late job: %s" % (yield client.rtask(endless, task)))
+
+
+def client_proc(task=None):
+    assert (yield client.schedule()) == 0
+    watcher = pycos.Task(late)
+    job = yield client.rtask(endless, watcher)
+    assert isinstance(job, pycos.Task), job
+    yield client.close(terminate=True)
+    print("first job: %s" % (yield job()))
+    yield watcher.finish()
+
+
+client = Client([endless])
+pycos.Task(client_proc).value()
+'''
+
+
+def test_a_job_started_while_the_client_closes_gets_none(start_node, tmp_path):
+    import os
+    import subprocess
+    import sys
+    node = start_node("-c", "1")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PICOOS_NODES=node.addr, PYTHONPATH=root)
+    script = tmp_path / "closing_late.py"
+    script.write_text(CLOSING_LATE)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, cwd=str(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert sorted(out.stdout.splitlines()) == ["first job: done", "late job: None"], \
+        out.stdout + out.stderr
+    assert "is closing: endless not started" in out.stderr, out.stderr
+
+
 def helpers(n, task=None):
     # a job whose code (run in its own thread) makes tasks, locks, events
     # and channels and blocks between yields: all of them belong to the

@@ -61,12 +61,13 @@ MONITOR = re.compile(r"dispycos monitor for \S+ at (http://\S+)")
 
 
 class Node:
-    """A picoos-node with ``cpus`` servers on loopback."""
+    """A picoos-node with ``cpus`` servers on a loopback address (``host``)."""
 
-    def __init__(self, dest, cpus=2):
+    def __init__(self, dest, cpus=2, host="127.0.0.1", name="exnode"):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "picoos.dist.node", "--daemon", "--tcp-port", "0",
-             "--udp-port", "0", "-c", str(cpus), "--dest-path", dest, "--name", "exnode"],
+             "--udp-port", "0", "-c", str(cpus), "-i", host, "--dest-path", dest,
+             "--name", name],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             start_new_session=True)
         ready, _, _ = select.select([self.proc.stdout], [], [], 60.0)

@@ -14,7 +14,6 @@ import hashlib
 import os
 import queue
 import re
-import select
 import subprocess
 import sys
 import time
@@ -25,42 +24,13 @@ import ctlfuncs
 from picoos.dist.allocate import DispycosNodeAllocate
 from picoos.dist.client import Client
 from picoos.dist.status import STATUS_NAMES, Scheduler
-from test_dispycos_examples import EXAMPLES, READY, SITE, _env
+from test_dispycos_examples import EXAMPLES, SITE, Node, _env
 
 RUN_LIMIT = 200.0     # client10's jobs sleep 2..5 s for each of ~12 hash algorithms, twice
 WAIT = 60             # generous bound: only a real hang reaches it
 PULSE = 0.5
 PICOOS_EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "picoos", "examples")
-
-
-class ExNode:
-    """A picoos-node on a loopback address of our choice."""
-
-    def __init__(self, dest, host="127.0.0.1", cpus=2, name="exnode"):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "picoos.dist.node", "--daemon", "--tcp-port", "0",
-             "--udp-port", "0", "-c", str(cpus), "-i", host, "--dest-path", dest,
-             "--name", name],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            start_new_session=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 60.0)
-        line = self.proc.stdout.readline() if ready else ""
-        match = READY.search(line)
-        if not match:
-            self.proc.kill()
-            raise AssertionError(f"node did not start: {line!r}")
-        self.addr = f"{match.group(1)}:{match.group(2)}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 def _data_dir(path, count):
@@ -112,7 +82,7 @@ def runs(tmp_path_factory):
     nodes, procs = [], {}
     try:
         for name, (args, hosts, cpus, _) in plan.items():
-            mine = [ExNode(os.path.join(base, f"node-{name}-{i}"), host, cpus)
+            mine = [Node(os.path.join(base, f"node-{name}-{i}"), cpus, host)
                     for i, host in enumerate(hosts)]
             nodes.extend(mine)
             env = _env(mine[0], site)

@@ -29,7 +29,7 @@ from picoos.dist import protocol as P
 from picoos.dist import wire
 from picoos.dist.config import NodeConfig, is_loopback, parse_hhmm
 from picoos.dist.errors import ConfigError, DistError
-from picoos.dist.paths import link_or_copy, safe_join
+from picoos.dist.paths import link_or_copy, remove_stale_sessions, remove_tree, safe_join
 from picoos.dist.resources import Resources
 
 log = logging.getLogger("picoos.dist")
@@ -542,61 +542,6 @@ class NodeDaemon:
             pass
         self.shutdown()
         return 0
-
-
-def remove_stale_sessions(dest_path: str) -> "list[str]":
-    """Remove the session folders in ``dest_path`` whose node process is gone.
-
-    A session folder is ``session-<n>-<node pid>``; one whose pid no longer
-    runs was left by a node that was killed. Returns the names removed.
-    """
-    removed = []
-    for name in sorted(os.listdir(dest_path)):
-        parts = name.split("-")
-        if len(parts) != 3 or parts[0] != "session" or not parts[2].isdigit():
-            continue
-        pid = int(parts[2])
-        if pid == os.getpid() or _pid_alive(pid):
-            continue
-        remove_tree(os.path.join(dest_path, name))
-        removed.append(name)
-    if removed:
-        log.info("--clean: removed %d folder(s) left by earlier runs: %s", len(removed),
-                 ", ".join(removed))
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True            # someone else's process: leave its folder alone
-    return True
-
-
-def remove_tree(path: str) -> None:
-    """``shutil.rmtree(path, ignore_errors=True)`` without importing shutil."""
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            try:
-                os.unlink(os.path.join(root, name))
-            except OSError:
-                pass
-        for name in dirs:
-            full = os.path.join(root, name)
-            try:
-                if os.path.islink(full):
-                    os.unlink(full)
-                else:
-                    os.rmdir(full)
-            except OSError:
-                pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
 
 
 def setup_logging(verbose: int) -> None:

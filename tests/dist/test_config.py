@@ -144,7 +144,7 @@ def test_dispycosnode_flags_debug_node_ports_and_clean():
 
 
 def test_clean_removes_only_folders_of_nodes_that_are_gone(tmp_path):
-    from picoos.dist.daemon import remove_stale_sessions
+    from picoos.dist.paths import remove_stale_sessions
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     dead = tmp_path / f"session-3-{gone.pid}"

@@ -106,10 +106,12 @@ def outcome(status: Any) -> Tuple[Optional[str], Any]:
     """
     from picoos.net.errors import PeerLostError
     kind = status.type
+    # a terminated task's status has type StopIteration (pycos semantics)
+    # and is marked `terminated`
+    if getattr(status, "terminated", False) or kind is JobTerminated:
+        return P.TERMINATED, None
     if kind is StopIteration:
         return P.OK, status.value
-    if kind is GeneratorExit or kind is JobTerminated:
-        return P.TERMINATED, None
     if kind is PeerLostError:
         return None, status.value
     tb = status.value if isinstance(status.value, str) else repr(status.value)

@@ -360,8 +360,9 @@ class Kernel(TaskOps, FdWaits):
             gen = task._gen
             exc = task._exc
             if exc is None:
+                # _value stays: a terminated task's value is the one it was
+                # last resumed with (pycos semantics)
                 value = task._value
-                task._value = None
             else:
                 task._exc = None
                 value = None
@@ -380,7 +381,7 @@ class Kernel(TaskOps, FdWaits):
                         # the common end: inline of _task_returned
                         task._state = DONE
                         task._result = e.value
-                        task._mbox = None
+                        task._value = task._mbox = None
                         self._ended += 1
                         if self._join_events and len(self._tasks) - self._ended == self._daemons:
                             self._set_join_events()
@@ -389,7 +390,7 @@ class Kernel(TaskOps, FdWaits):
                         self._task_returned(task, e.value)
                         break
                     gen = task._gen = rare.callers.pop()
-                    value = e.value
+                    value = task._value = e.value
                     exc = None
                     if rare.swap is not None and rare.hot_swappable and not rare.callers:
                         exc = HotSwapException(rare.swap)
@@ -430,7 +431,7 @@ class Kernel(TaskOps, FdWaits):
                     rare = task._rare = _Rare()
                 rare.callers.append(gen)
                 gen = task._gen = sub
-                value = None
+                value = task._value = None
                 exc = None
         self._current = None
         return done

@@ -63,21 +63,28 @@ class MonitorStatus:
     """What a monitor receives when a task it watches ends.
 
     `info` is the task; `type` is `StopIteration` when the task returned
-    (then `value` is its return value), `GeneratorExit` when it was
-    terminated, otherwise the exception's type (then `value` is the
-    formatted traceback).  A failed task's own value is its MonitorStatus.
+    (then `value` is its return value) and also when it was terminated
+    (then `value` is the value the task was last resumed with, as in
+    pycos), otherwise the exception's type (then `value` is the formatted
+    traceback).  A failed task's own value is its MonitorStatus.
+    `terminated` is True for a task that was terminated (the one way to
+    tell it from a task that returned).
     """
 
-    __slots__ = ("info", "type", "value", "exception")
+    __slots__ = ("info", "type", "value", "exception", "terminated")
 
-    def __init__(self, info, type, value=None, exception=None):
+    def __init__(self, info, type, value=None, exception=None, terminated=False):
         self.info = info
         self.type = type
         self.value = value
         #: the exception object itself (local failures only; not sent to peers)
         self.exception = exception
+        #: True when the task was terminated (its type is then StopIteration)
+        self.terminated = terminated
 
     def __reduce__(self):
+        if self.terminated:
+            return (MonitorStatus, (self.info, self.type, self.value, None, True))
         return (MonitorStatus, (self.info, self.type, self.value))
 
     def __repr__(self):
@@ -219,7 +226,7 @@ class Task:
         "_gen",      # generator/coroutine being run (top of the sub-call stack)
         "_kernel",   # the kernel that runs this task (one kernel per thread)
         "_state",    # DONE, READY, SUSPENDED, RECEIVING, WAITING or MESSAGE
-        "_value",    # value the task is resumed with
+        "_value",    # value the task is (last) resumed with: a terminated task's value
         "_exc",      # exception to throw into the task when it resumes
         # waiting
         "_timer",    # heap entry of the current timed wait, or None
@@ -418,9 +425,11 @@ class Task:
 
     def terminate(self) -> int:
         """Terminate this task: its generator is closed (GeneratorExit is
-        raised where it waits, so `finally` blocks run), its monitors get a
-        MonitorStatus of type GeneratorExit.  Returns 0, or -1 if the task
-        has already finished.  Safe from any thread.
+        raised where it waits, so `finally` blocks run).  As in pycos, its
+        monitors get `MonitorStatus(task, StopIteration, v)` and its value
+        (`finish`, `value`) is `v`, the value it was last resumed with; that
+        status has `terminated` True.  Returns 0, or -1 if the task has
+        already finished.  Safe from any thread.
         """
         kernel = self._kernel
         if kernel._tid != get_ident():

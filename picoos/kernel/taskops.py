@@ -60,7 +60,7 @@ class TaskOps:
     def _task_returned(self, task, value):
         task._state = DONE
         task._result = value
-        task._mbox = None
+        task._value = task._mbox = None
         self._ended += 1
         rare = task._rare
         if rare is not None:
@@ -82,7 +82,7 @@ class TaskOps:
         status = MonitorStatus(task, type(exc), trace, exc)
         task._state = DONE
         task._result = status
-        task._mbox = None
+        task._value = task._mbox = None
         self._ended += 1
         if rare is not None:
             self._finalize(task, rare, type(exc), trace)
@@ -95,17 +95,21 @@ class TaskOps:
         return True
 
     def _task_terminated(self, task):
+        # Discussion: as in pycos, a terminated task ends like one that
+        # returned the value it was last resumed with; its MonitorStatus says
+        # `terminated` so that code which must tell the two apart can
         task._state = DONE
-        task._result = None
+        task._result = value = task._value
+        task._value = None
         task._mbox = None
         self._ended += 1
         rare = task._rare
         if rare is not None:
-            self._finalize(task, rare, GeneratorExit, "terminated")
+            self._finalize(task, rare, StopIteration, value, True)
         if self._join_events and len(self._tasks) - self._ended == self._daemons:
             self._set_join_events()
 
-    def _finalize(self, task, rare, kind, value):
+    def _finalize(self, task, rare, kind, value, terminated=False):
         if rare.daemon:
             rare.daemon = False
             self._daemons -= 1
@@ -120,7 +124,7 @@ class TaskOps:
         if monitors:
             rare.monitors = None
             for m in monitors:
-                if m.send(MonitorStatus(task, kind, value)) != 0:
+                if m.send(MonitorStatus(task, kind, value, None, terminated)) != 0:
                     logger.warning("monitor %r of %r is not valid", m, task)
         waiters = rare.finish_waiters
         if waiters:
@@ -156,6 +160,10 @@ class TaskOps:
             return
         if state == MESSAGE:
             # already in the ready queue
+            if task._exc is _TERMINATE:
+                # its mailbox goes with it; the message stays its last value
+                task._state = READY
+                return
             mbox = task._mbox
             if mbox is None:
                 task._mbox = deque((task._value,))

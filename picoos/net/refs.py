@@ -107,8 +107,8 @@ class RemoteTask(Task):
 
     def finish(self, timeout=None):
         """`v = yield rtask.finish()` / `yield rtask()`: the remote task's
-        value (its MonitorStatus if it failed; None if terminated or its
-        kernel was lost)."""
+        value (its MonitorStatus if it failed; the value it was last resumed
+        with if it was terminated; None if its kernel was lost)."""
         return self._kernel._remote_finish(self, timeout)
 
     __call__ = finish
@@ -178,9 +178,8 @@ class RemoteTask(Task):
             return
         self._state = DONE
         if status.type is StopIteration:
+            # a returned task, or a terminated one (its last resume value)
             self._result = status.value
-        elif status.type is GeneratorExit:
-            self._result = None
         else:
             self._result = status
         if self._finishers:

@@ -124,9 +124,10 @@ def test_async_task_monitor_terminate_and_finish(kernel):
         t.terminate()
         st = await task.receive()
         v = await t.finish()
-        return st.type, v
+        return st.type, st.value, st.terminated, v
 
-    assert kernel.run(main) == (GeneratorExit, None)
+    # as in pycos: StopIteration with the value it was last resumed with
+    assert kernel.run(main) == (StopIteration, None, True, None)
     assert order == ["async finally"]
 
 

@@ -28,11 +28,6 @@ PROGRAMS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(DIFF, "p*.
 # program -> [(text in pycos's output, text in picoos's output, why)]
 DEVIATIONS = {
     "p05_terminate.py": [
-        # a monitor of a terminated task is told so (pycos sends StopIteration
-        # with whatever value the task last had)
-        ("monitor got MonitorStatus True StopIteration None",
-         "monitor got MonitorStatus True GeneratorExit 'terminated'",
-         "a monitor can tell a terminated task from one that returned"),
         # terminating a task inside a sub-call closes the inner generator first
         # (pycos drops the caller stack, so the outer finally runs first, at
         # garbage collection)
@@ -53,12 +48,6 @@ DEVIATIONS = {
         # drops it on send only, and keeps it for ever after a deliver)
         ("unsubscribe a -> 0", "unsubscribe a -> -1",
          "deliver drops subscribers that have ended"),
-    ],
-    "p16_threads.py": [
-        # a terminated task returned nothing (pycos gives the value it was
-        # last resumed with)
-        ("value -> resumed from main", "value -> None",
-         "a terminated task's value is None"),
     ],
 }
 

@@ -71,7 +71,9 @@ def test_failed_task_value_and_finish_give_monitor_status(kernel):
     assert again is v
 
 
-def test_monitor_sees_generator_exit_on_terminate(kernel):
+def test_monitor_of_terminated_task_gets_stop_iteration_with_last_value(kernel):
+    # pycos semantics: a terminated task ends as if it returned the value it
+    # was last resumed with; `terminated` tells it from a task that returned
     def main(task=None):
         t = Task(_forever)
         yield task.monitor(t)
@@ -81,8 +83,64 @@ def test_monitor_sees_generator_exit_on_terminate(kernel):
         return t, st
 
     t, st = kernel.run(main)
-    assert st.info is t and st.type is GeneratorExit
+    assert st.info is t and st.type is StopIteration and st.value is None
+    assert st.terminated is True
     assert t._result is None and not t.is_alive()
+
+
+def test_terminated_task_value_is_its_last_resume_value(kernel):
+    def sleeper(task=None):
+        yield task.sleep(1, alarm_value="alarm")
+        yield task.suspend()
+
+    def receiver(task=None):
+        yield task.receive()
+        yield task.suspend()
+
+    def plain(task=None):
+        yield "given back"
+        yield task.suspend()
+
+    def resumed(task=None):
+        yield task.suspend()
+        yield task.receive()
+
+    def main(task=None):
+        tasks = [Task(sleeper), Task(receiver), Task(plain), Task(resumed)]
+        for t in tasks:
+            yield task.monitor(t)
+        tasks[1].send("message")
+        yield task.sleep(2)
+        tasks[3].resume("resume value")
+        yield task.sleep(1)
+        for t in tasks:
+            t.terminate()
+        got = []
+        for _ in tasks:
+            st = yield task.receive()
+            got.append((st.info.name, st.type, st.value, st.terminated))
+        values = []
+        for t in tasks:
+            values.append((yield t.finish()))
+        return got, values
+
+    got, values = kernel.run(main)
+    assert got == [("sleeper", StopIteration, "alarm", True),
+                   ("receiver", StopIteration, "message", True),
+                   ("plain", StopIteration, "given back", True),
+                   ("resumed", StopIteration, "resume value", True)]
+    assert values == ["alarm", "message", "given back", "resume value"]
+
+
+def test_returned_task_status_is_not_terminated(kernel):
+    def main(task=None):
+        t = Task(_returns, "v")
+        yield task.monitor(t)
+        st = yield task.receive()
+        return st
+
+    st = kernel.run(main)
+    assert st.type is StopIteration and st.value == "v" and st.terminated is False
 
 
 def test_notify_is_monitor_reversed_and_many_monitors(kernel):

@@ -493,6 +493,6 @@ def test_task_raising_generator_exit_itself_counts_as_terminated(kernel):
         q = Task(quitter)
         yield task.monitor(q)
         st = yield task.receive()
-        return st.type, (yield q.finish())
+        return st.type, st.terminated, (yield q.finish())
 
-    assert kernel.run(main) == (GeneratorExit, None)
+    assert kernel.run(main) == (StopIteration, True, None)

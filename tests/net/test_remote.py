@@ -73,7 +73,8 @@ def test_rps_round_trip_and_failures(child):
     assert isinstance(failed, MonitorStatus) and failed.type is ValueError
     assert "boom on purpose" in failed.value
     assert nothing is None      # only registered functions can be found or run
-    assert term.type is GeneratorExit
+    # as in pycos: StopIteration with the last resume value; marked terminated
+    assert term.type is StopIteration and term.value is None and term.terminated
 
 
 def test_rps_handle_forgets_the_tasks_that_ended(child):

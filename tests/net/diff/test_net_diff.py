@@ -24,12 +24,6 @@ PROGRAMS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.p
 
 #: (pycos's line, picoos's line, why) per program
 KNOWN = {
-    "net_remote.py": [
-        ("sleeper status: MonitorStatus(type=StopIteration, value=None)",
-         "sleeper status: MonitorStatus(type=GeneratorExit, value='terminated')",
-         "the kernel reports a terminated task to its monitors as GeneratorExit "
-         "'terminated'; pycos reports StopIteration with the task's last value"),
-    ],
     "net_misc.py": [
         ("value by adder(): None", "value by adder(): 42",
          "pycos's finish() of a task found with Task.locate waits out its timeout and gives "

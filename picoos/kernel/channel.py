@@ -187,5 +187,5 @@ class Channel:
     def locate(name, location=None, timeout=None):
         """Trap: find a channel by name (`yield Channel.locate(name)`);
         gives the channel or None."""
-        _check_timeout(timeout, "Channel.locate")
+        timeout = _check_timeout(timeout, "Channel.locate")
         return context.kernel_for_caller()._locate_channel(name, location, timeout)

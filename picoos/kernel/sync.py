@@ -34,11 +34,11 @@ def _from_job_thread(fn, *args):
 
 
 def _lock_timeout(blocking, timeout, what):
-    """threading's convention: timeout -1 (or None) means wait forever."""
-    if timeout is None or timeout == -1:
-        timeout = None
-    else:
-        timeout = _check_timeout(timeout, what)
+    """threading's convention: timeout -1 (or None) means wait forever; as in
+    pycos, so does any other negative timeout."""
+    if timeout is not None:
+        checked = _check_timeout(timeout, what)
+        timeout = None if timeout < 0 else checked
     if not blocking:
         if timeout is not None:
             raise InvalidArgument("%s: a timeout cannot be given with blocking=False" % what)

@@ -137,6 +137,12 @@ def at_swap_point(task) -> bool:
 
 
 def _check_timeout(timeout, what):
+    """`timeout` as the kernel takes it: None (no limit) or seconds >= 0.
+
+    A negative timeout counts as 0, as in pycos: the call gives its alarm
+    value (or False, None...) at once instead of waiting.  Raises
+    `InvalidArgument` for anything but None or a number.
+    """
     if timeout is None:
         return None
     if timeout.__class__ is not float and timeout.__class__ is not int:
@@ -144,7 +150,7 @@ def _check_timeout(timeout, what):
             raise InvalidArgument("%s: timeout must be a number of seconds or None, got %r"
                                   % (what, timeout))
     if timeout < 0:
-        raise InvalidArgument("%s: timeout must not be negative, got %r" % (what, timeout))
+        return 0
     return timeout
 
 
@@ -318,8 +324,9 @@ class Task:
         """Trap: suspend the current task until `resume` or `timeout` seconds.
 
         Use as `value = yield task.suspend(timeout)`.  The value is what
-        `resume` passed, or `alarm_value` when the timeout expired.  Raises
-        `InvalidArgument` for a negative or non-numeric timeout.
+        `resume` passed, or `alarm_value` when the timeout expired (at
+        once for a timeout <= 0).  Raises `InvalidArgument` for a
+        non-numeric timeout.
         """
         if timeout is None and alarm_value is None:
             return _SUSPEND_FOREVER
@@ -558,7 +565,7 @@ class Task:
     def locate(name, location=None, timeout=None):
         """Trap: find a task registered under `name` (`yield
         Task.locate(name)`); gives the task or None."""
-        _check_timeout(timeout, "locate")
+        timeout = _check_timeout(timeout, "locate")
         return context.kernel_for_caller()._locate_task(name, location, timeout)
 
 

@@ -166,8 +166,9 @@ def test_subcall_object(kernel):
 
 def test_async_negative_timeout(kernel):
     async def main(task=None):
+        assert await task.sleep(-1, "now") == "now"
         with pytest.raises(InvalidArgument):
-            await task.sleep(-1)
+            await task.sleep("1")
         return "ok"
 
     assert kernel.run(main) == "ok"

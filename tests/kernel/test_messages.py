@@ -111,13 +111,13 @@ def test_receive_poll_with_zero_timeout(kernel):
     assert kernel.run(main) == ("empty", "m")
 
 
-def test_receive_negative_timeout_is_invalid(kernel):
+def test_receive_negative_timeout_polls(kernel):
     def main(task=None):
-        with pytest.raises(InvalidArgument, match="receive: timeout must not be negative"):
-            task.receive(-1)
-        yield
+        empty = yield task.receive(-1, alarm_value="none")
+        task.send("m")
+        return empty, (yield task.receive(-1, alarm_value="none"))
 
-    kernel.run(main)
+    assert kernel.run(main) == ("none", "m")
 
 
 def test_messages_keep_order_across_many_senders(kernel):
@@ -229,8 +229,10 @@ def test_categorize_bad_functions(kernel, caplog):
         cm.add(lambda m, extra=None: None)          # a default is fine
         with caplog.at_level(logging.WARNING, logger="picoos.kernel"):
             cm.remove(_kind)
-        with pytest.raises(InvalidArgument, match="negative"):
-            yield cm.receive("a", timeout=-1)
+        with pytest.raises(InvalidArgument, match="timeout"):
+            yield cm.receive("a", timeout="1")
+        # as in pycos, a negative timeout polls
+        assert (yield cm.receive("a", timeout=-1, alarm_value="none")) == "none"
         return "ok"
 
     assert kernel.run(main) == "ok"

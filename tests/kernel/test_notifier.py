@@ -280,8 +280,8 @@ def test_bad_fd_arguments(kernel):
             wait_readable(-1)
         with pytest.raises(InvalidArgument, match="fileno"):
             wait_writable("nope")
-        with pytest.raises(InvalidArgument, match="negative"):
-            wait_readable(0, timeout=-1)
+        with pytest.raises(InvalidArgument, match="timeout"):
+            wait_readable(0, timeout="1")
         yield
 
     kernel.run(main)

@@ -95,15 +95,45 @@ def test_lock_bad_arguments(kernel):
     def main(task=None):
         with pytest.raises(InvalidArgument, match="blocking=False"):
             lock.acquire(blocking=False, timeout=1)
-        with pytest.raises(InvalidArgument, match="negative"):
-            lock.acquire(timeout=-2)
-        with pytest.raises(InvalidArgument, match="negative"):
-            Event().wait(-1)
+        with pytest.raises(InvalidArgument, match="timeout"):
+            lock.acquire(timeout="2")
+        with pytest.raises(InvalidArgument, match="timeout"):
+            Event().wait("1")
         with pytest.raises(InvalidArgument, match="Semaphore value"):
             Semaphore(-1)
         yield
 
     kernel.run(main)
+
+
+def test_negative_timeouts(kernel):
+    # as in pycos: for a lock any negative timeout waits for ever (threading's
+    # -1); for Event/Condition.wait it is no wait at all
+    lock = Lock()
+    order = []
+
+    def holder(task=None):
+        yield lock.acquire()
+        yield task.sleep(5)
+        order.append("holder releases")
+        lock.release()
+
+    def main(task=None):
+        Task(holder)
+        yield task.sleep(1)
+        got = yield lock.acquire(timeout=-2)
+        order.append(("got lock", got, kernel.clock.now()))
+        lock.release()
+        ev = Event()
+        order.append(("event", (yield ev.wait(-1)), kernel.clock.now()))
+        cond = Condition()
+        yield cond.acquire()
+        order.append(("condition", (yield cond.wait(-0.5)), cond._owner is task))
+        cond.release()
+
+    kernel.run(main)
+    assert order == ["holder releases", ("got lock", True, 5.0), ("event", False, 5.0),
+                     ("condition", False, True)]
 
 
 @pytest.mark.parametrize("cls", [Lock, RLock, Condition])

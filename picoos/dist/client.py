@@ -21,12 +21,21 @@ entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
 Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
 whose kernel link drops (``peer_status``) is lost at once.
 
-On that kernel two more tasks keep the fleet (:mod:`picoos.dist.dispatch`):
-the dispatcher (queue -> servers) and the keeper (heartbeats, liveness,
-re-dialling). Threads remain where the work blocks: one per node being
-dialled, one reader per node and per server control link
-(:mod:`picoos.dist.fleet`, blocking sockets). All job bookkeeping is under
-one lock, since plain threads submit and wait for jobs too.
+What runs where: the client's work runs as tasks on that kernel (in the
+program's kernel thread, or in the one thread of the private kernel made
+here). :mod:`picoos.dist.dispatch` has the dispatcher (queue -> servers),
+the keeper (heartbeats, liveness, re-dialling), a dial task per node being
+attached and, with ``discover``, the discovery task (UDP pings and pongs);
+:mod:`picoos.dist.fleet` has a task per server being connected and set up
+and a reader task per node and per server control link;
+:mod:`picoos.dist.clientlink` a writer task per link. Other threads: the
+kernel's pool (reading and writing files, waiting for code shipped after
+start-up), a short-lived one per node or server that
+:mod:`picoos.dist.control` closes once its jobs are done, and the
+program's own: plain threads submit and wait for jobs
+(``client.run(...).result()``), so all job bookkeeping is under one lock;
+a task of the client's kernel never waits for that lock longer than
+another holder's short update.
 """
 from __future__ import annotations
 
@@ -52,6 +61,7 @@ from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink
                                ServerLink, parse_address)
 from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
+from picoos.kernel.context import current_task
 
 log = logging.getLogger("picoos.dist")
 
@@ -86,8 +96,9 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     ``dispycos_close_server()``) is replaced by a fresh process. Both
     ``disable_*`` options need a ``status_task`` to hear of the discoveries.
     ``node_allocations`` (old dispycos name) is added to ``nodes``;
-    ``ping_interval`` and ``abandon_zombie_nodes`` are accepted for dispycos
-    programs (a silent node is always given up after three heartbeats).
+    ``abandon_zombie_nodes``: nodes may give this client up when it leaves
+    them idle (see ``abandon_zombie``); ``ping_interval`` is accepted for
+    dispycos programs. A silent node is always given up after three heartbeats.
     """
 
     def __init__(self, components: Iterable[Any] = (), nodes: Iterable[Any] = (),
@@ -163,7 +174,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._next_id = 1
         self._nodes: Dict[str, NodeLink] = {}       # "addr:port" -> NodeLink
         self._servers: Dict[str, ServerLink] = {}   # location -> ready ServerLink
-        self._dialling: set = set()
+        self._dialling: Dict[str, Any] = {}        # "addr:port" -> task attaching to it
         self._next_dial: Dict[Tuple[str, int], float] = {}
         self._errors: Dict[str, str] = {}           # last error per target, for messages
         self._file_events: Dict[Tuple[str, str], Any] = {}
@@ -180,6 +191,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._kicked = False                        # ... and already woken for them
         self._keeper_task: Any = None               # task: heartbeats, liveness, dialling
         self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
+        self._fn_refs: Dict[Any, Tuple[str, str]] = {}   # job function -> its ref, once known
 
     # -- configuration ------------------------------------------------------------------
 
@@ -244,9 +256,6 @@ class Client(FleetControl, TaskJobs, Dispatcher):
             self._start_net()
             self._scheduled = True
             self.started_at = time.time()
-            if self.discover:   # UDP broadcasts on a blocking socket
-                threading.Thread(target=self._discover, daemon=True,
-                                 name="client-discover").start()
         deadline = None if timeout is None else time.monotonic() + timeout
         # with nodes or servers held back (disable_nodes/disable_servers) the
         # program enables them once it hears of them, maybe only after this
@@ -292,20 +301,38 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         Raises ClientClosed after close(), ComponentError for code that
         cannot be shipped.
         """
+        return self._submit(fn, args, kwargs, retry, where, io, False)
+
+    def _submit(self, fn: Any, args: tuple, kwargs: Optional[dict], retry: Optional[bool],
+                where: Any, io: bool, here: bool) -> Job:
+        # here: the caller is a task of the client's kernel, which takes
+        # jobs to free servers itself (the dispatcher task is not woken)
         if self._closed or self._closing:
             raise ClientClosed("this client was closed; it takes no more jobs" if self._closed
                                else "this client is closing; it takes no more jobs")
-        ref = self.computation.ensure(fn)
+        try:
+            ref = self._fn_refs.get(fn)
+        except TypeError:          # an unhashable callable
+            ref = None
+        if ref is None:
+            ref = self.computation.ensure(fn)
+            try:
+                self._fn_refs[fn] = ref
+            except TypeError:
+                pass
         if where is not None:
             where = str(where)      # a Location (dispycos's server info) or a name
         with self._cv:
             self._take_code()
-            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs or {}), io,
+            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs) if kwargs else {}, io,
                       self.retry if retry is None else retry, where)
             self._next_id += 1
             (self._pinned if where else self._queue).append(job)
             self.counts["submitted"] += 1
+            picked = self._take_jobs() if here else ()
             self._cv.notify_all()
+        for job_, srv, payloads in picked:
+            self._launch(job_, srv, payloads)
         return job
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -335,21 +362,19 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     def io_rtask_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self._submit_started(fn, args, kwargs, where=where, io=True)
 
-    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, **opts: Any) -> Any:
-        from picoos.kernel import context
-        if self._closing and not self._closed and context.current_task() is not None:
+    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, where: Any = None,
+                        io: bool = False) -> Any:
+        task = current_task()
+        if task is None:
+            return self._submit(fn, args, kwargs, None, where, io, False)
+        if self._closing and not self._closed:
             # a task that starts a job while the client closes (say, on a
             # ServerInitialized status that came late) gets None, as for a
             # job that could not start; the job would keep close() waiting
             log.warning("client %s is closing: %s not started", self.name,
                         getattr(fn, "__name__", fn))
             return None
-        return self._started(self.submit(fn, args, kwargs, **opts))
-
-    def _started(self, job: Job) -> Any:
-        from picoos.kernel import context
-        if context.current_task() is None:
-            return job
+        job = self._submit(fn, args, kwargs, None, where, io, task._kernel is self._kernel)
         return self._wait_started(job)
 
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
@@ -394,13 +419,14 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         srv = srv or ServerLink(node, sid, port, pid)
         with self._lock:
             node.servers[sid] = srv
-        threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
-                         name=f"connect-{srv.location}").start()
+        self._spawn(self._connect_server, srv)
 
-    def _connect_server(self, srv: ServerLink) -> None:
+    def _connect_server(self, srv: ServerLink, task: Any = None) -> Any:
+        """A task: connect and set up one server, then find its job entry."""
+        task.set_daemon()
         node = srv.node
         try:    # the node's first server runs node_setup while the others wait
-            srv.connect(self)
+            yield srv.connect(self)
         except Exception as exc:
             log.error("server %s not usable: %s", srv.location, exc)
             self._errors[node.key] = str(exc)
@@ -520,7 +546,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._closing = True
         deadline = None if timeout is None else time.monotonic() + timeout
         if terminate:
-            for job in list(self._queue) + list(self._pinned) + self.tasks():
+            for job in list(self._queue) + list(self._pinned) + self._running_jobs():
                 self.terminate(job, grace=CLOSE_GRACE)
         with self._cv:
             while self._queue or self._pinned or any(
@@ -587,7 +613,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
             counts = dict(self.counts)
             queued = len(self._queue) + len(self._pinned)
             recent = [j.describe() for j in list(self._recent)[-50:]]
-            recent += [j.describe() for j in self.tasks()]
+            recent += [j.describe() for j in self._running_jobs()]
         elapsed = (time.time() - self.started_at) if self.started_at else 0.0
         finished = counts.get("done", 0) + counts.get("failed", 0)
         return {"client": self.name, "time": time.time(), "elapsed": round(elapsed, 1),

@@ -9,14 +9,17 @@ return at once (``yield client.enable_node(...)`` in a task gives None) and
 report what happened through status messages; a node or server the client
 does not know is an error here (ValueError naming the known ones), not a
 silent no-op. Closing a node or server waits for its running jobs unless
-told to terminate them. ``servers()`` gives Locations as in dispycos;
-``nodes()`` gives ``"addr:port"`` strings (several nodes may share an
-address) and ``tasks()`` the client's :class:`~picoos.dist.jobs.Job`
-objects (each has its remote task as ``task``).
+told to terminate them. As in dispycos, ``servers()`` gives the servers'
+Locations, ``nodes()`` the IP addresses of the nodes in use (set up, not
+suspended or closed; one entry per node, so two nodes sharing an address
+appear twice) and ``tasks(where)`` the remote tasks of the jobs running
+there (what ``yield client.rtask(...)`` gave); the client's own
+:class:`~picoos.dist.jobs.Job` records are ``_running_jobs()``.
 
-A node is named by its ``Location`` (``avail_info.location``), its address
-(``"192.168.1.7"``: the first node there), ``"addr:port"`` of its daemon or
-its name; a server by its ``Location`` or ``"addr:port"`` string.
+A node is named by its address (``"192.168.1.7"``, or a host name that
+resolves to it: the first node there), the ``Location`` of the node
+(``avail_info.location``) or of any of its servers, ``"addr:port"`` of its
+daemon or its name; a server by its ``Location`` or ``"addr:port"`` string.
 
 Discussion: with ``disable_nodes`` a node is attached and its servers are
 started (so its Location, the first server's kernel, can take files: until
@@ -42,6 +45,21 @@ from picoos.dist.jobs import QUEUED, TERMINATED, Job
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
 
 
+# the longest default zombie period a node gets for abandon_zombie (seconds)
+MAX_ZOMBIE_PERIOD = 50.0
+
+
+def _host_address(name: str) -> Optional[str]:
+    """The IP address a host name resolves to, or None."""
+    if not name or ":" in name:
+        return None
+    import socket
+    try:
+        return socket.gethostbyname(name)
+    except (OSError, UnicodeError):
+        return None
+
+
 def _where(value: Any) -> str:
     """A node/server reference (Location or string) as a string."""
     if isinstance(value, str):
@@ -59,22 +77,36 @@ class FleetControl:
 
     # -- finding nodes and servers ------------------------------------------------------
 
+    def _matching_nodes(self, node: Any) -> List[NodeLink]:
+        """The nodes ``node`` names (see the module docstring), best match first."""
+        key = _where(node)
+        nodes = list(self._nodes.values())
+        found = [n for n in nodes if key == n.key or (n.loc is not None and key == str(n.loc))
+                 or any(s.location == key for s in n.servers.values())]
+        if found:
+            return found
+        if isinstance(node, str):
+            found = [n for n in nodes if key in (n.name, n.addr)]
+            if found:
+                return found
+            addr = _host_address(key)
+        else:
+            addr = node.addr        # a Location of no known server: its node's address
+        return [n for n in nodes if n.addr == addr] if addr else []
+
     def _node(self, node: Any, prefer: Optional[Any] = None) -> NodeLink:
         """The node named by ``node``; among several at one address, the
         first for which ``prefer(node)`` is true."""
-        key = _where(node)
-        nodes = list(self._nodes.values())
-        for n in nodes:
-            if key == n.key or (n.loc is not None and key == str(n.loc)):
-                return n
-        found = [n for n in nodes if key in (n.name, n.addr)]
+        if isinstance(node, NodeLink):
+            return node
+        found = self._matching_nodes(node)
         if found:
             if prefer is not None:
                 for n in found:
                     if prefer(n):
                         return n
             return found[0]
-        raise ValueError(f"unknown node {key!r}; known nodes: {sorted(self._nodes)}")
+        raise ValueError(f"unknown node {_where(node)!r}; known nodes: {sorted(self._nodes)}")
 
     def _server(self, location: Any) -> ServerLink:
         key = _where(location)
@@ -96,24 +128,41 @@ class FleetControl:
     # -- lists ----------------------------------------------------------------------------
 
     def nodes(self) -> List[str]:
-        """Addresses (``host:port``) of the nodes in use (enabled, not closed)."""
-        return [n.key for n in self._nodes.values()
-                if n.state in (READY, SUSPENDED) and n.enabled]
+        """IP addresses of the nodes in use: set up for this client, not
+        suspended or closed (as dispycos's ``yield client.nodes()``)."""
+        return [n.addr for n in self._nodes.values()
+                if n.state == READY and n.enabled and n.setup_done]
 
     def servers(self) -> List[Any]:
         """Locations of the servers ready for jobs (``str()`` gives ``host:port``)."""
         return [s.loc for s in self._servers.values()]
 
-    def tasks(self, where: Optional[Any] = None) -> List[Job]:
-        """Jobs running now (on node/server ``where`` if given)."""
-        where = None if where is None else _where(where)
+    def tasks(self, where: Optional[Any] = None) -> List[Any]:
+        """Remote tasks of the jobs running now (as dispycos's ``yield
+        client.tasks(where)``): on the node or server ``where`` names (an
+        address, host name, Location, ``"addr:port"`` or node name), or
+        everywhere when it is None. A job counts once its task has started."""
+        return [job.rtask for job in self._running_jobs(where) if job.rtask is not None]
+
+    def _running_jobs(self, where: Optional[Any] = None) -> List[Job]:
+        """The client's records of the jobs on servers now (at ``where``:
+        a NodeLink or what ``tasks()`` takes), started or being started."""
         with self._lock:
+            nodes = list(self._nodes.values())
+            server_key = None
+            if isinstance(where, NodeLink):
+                nodes = [where]
+            elif where is not None:
+                server_key = _where(where)
+                nodes = self._matching_nodes(where)
             out = []
-            for n in self._nodes.values():
-                for s in n.servers.values():
-                    if where is None or where in (s.location, n.key, n.name, n.addr):
-                        out.extend(s.inflight.values())
-                        out.extend(s.io_jobs.values())
+            for n in nodes:
+                servers = list(n.servers.values())
+                if any(s.location == server_key for s in servers):
+                    servers = [s for s in servers if s.location == server_key]
+                for s in servers:
+                    out.extend(s.inflight.values())
+                    out.extend(s.io_jobs.values())
             return out
 
     # -- nodes ------------------------------------------------------------------------------
@@ -172,14 +221,14 @@ class FleetControl:
             self.targets.remove(target)
         n.state = CLOSING
         if terminate:
-            for job in self.tasks(n.key):
+            for job in self._running_jobs(n):
                 self.terminate(job)
 
         def finish() -> None:
             self._servers_closing(n)
             n.send((P.DETACH, terminate))
             self.node_lost(n, "closed by the client")
-        self._drain_then(lambda: not self.tasks(n.key), finish)
+        self._drain_then(lambda: not self._running_jobs(n), finish)
 
     def _servers_closing(self, n: NodeLink) -> None:
         """Mark ``n``'s servers as closing: when its link ends they are
@@ -222,14 +271,38 @@ class FleetControl:
         return 0
 
     def abandon_zombie(self, location: Any, flag: bool) -> None:
-        """dispycos: whether the jobs of a node gone silent (a zombie) are
-        given up. picoos always gives a node up after three missed
-        heartbeats (its jobs are abandoned, or run again with ``retry``);
-        the flag is recorded for ``location`` (None: every node) only."""
+        """Whether the node at ``location`` (None: every node, now and
+        later) may give this client up as a zombie.
+
+        As on a dispycos node, the flag lets a node end the session of a
+        client that has left it idle (no job running) for the zombie period:
+        the client's ``zombie_period`` or, without one, ten heartbeats (at
+        most 50 s); its servers and files are then freed and the client
+        reports it closed. A node's own ``--zombie-period`` applies whatever
+        the flag. A node that stops answering is given up after three
+        missed heartbeats either way (its jobs are abandoned, or run again
+        with ``retry``), as dispycos's scheduler abandons a zombie node.
+        """
+        flag = bool(flag)
         if location is None:
-            self.abandon_zombie_nodes = bool(flag)
+            self.abandon_zombie_nodes = flag
+            nodes = list(self._nodes.values())
+            for n in nodes:
+                n.abandon_zombie = None          # the client's flag from now on
         else:
-            self._node(location).abandon_zombie = bool(flag)
+            n = self._node(location)
+            n.abandon_zombie = flag
+            nodes = [n]
+        for n in nodes:
+            if n.state in (READY, SUSPENDED):
+                n.send((P.ZOMBIE, self.node_zombie_period(n)))
+
+    def node_zombie_period(self, node: NodeLink) -> float:
+        """Idle seconds after which ``node`` may give this client up (0: never)."""
+        if self.zombie_period:
+            return self.zombie_period
+        flag = self.abandon_zombie_nodes if node.abandon_zombie is None else node.abandon_zombie
+        return min(MAX_ZOMBIE_PERIOD, 10 * self.pulse_interval) if flag else 0.0
 
     # -- servers ----------------------------------------------------------------------------
 
@@ -246,16 +319,14 @@ class FleetControl:
                 return
         self.resume_server(s.location)
 
-    def wait_enabled(self, srv: ServerLink) -> tuple:
-        """Block a server's set-up until enable_server(); its arguments.
-        Raises SetupError when the server, its node or the client closes first."""
-        with self._cv:
-            while srv.enable_args is None:
-                if self._closed or srv.state in (LOST, CLOSED, CLOSING) or \
-                        srv.node.state in (LOST, CLOSED, CLOSING):
-                    raise SetupError(f"server {srv.location} closed before it was enabled")
-                self._cv.wait(1.0)
-            return srv.enable_args
+    def enabled_args(self, srv: ServerLink) -> Optional[tuple]:
+        """With the lock held: the server_setup arguments enable_server() gave
+        ``srv``, None while it has not been called (a server's set-up waits).
+        Raises SetupError when the server, its node or the client closed first."""
+        if srv.enable_args is None and (self._closed or srv.state in (LOST, CLOSED, CLOSING) or
+                                        srv.node.state in (LOST, CLOSED, CLOSING)):
+            raise SetupError(f"server {srv.location} closed before it was enabled")
+        return srv.enable_args
 
     def suspend_server(self, location: Any) -> None:
         """Send no new jobs to this server; running ones finish. Suspending
@@ -311,13 +382,20 @@ class FleetControl:
 
     # -- jobs and files ----------------------------------------------------------------------
 
-    def terminate(self, job: Job, grace: Optional[float] = None) -> bool:
-        """Terminate a queued or running job; True if it was not done yet.
+    def terminate(self, job: Any, grace: Optional[float] = None) -> bool:
+        """Terminate a queued or running job (a :class:`Job`, or the remote
+        task ``tasks()`` lists); True if it was not done yet.
 
         With ``grace`` (seconds), a running generator job first gets
         KeyboardInterrupt on its server, and may catch it and finish within
         that time (dispycos's close with terminate=True); then it is ended.
         """
+        if not isinstance(job, Job):
+            with self._lock:
+                entry = self._rtasks.get(job)
+            if entry is None:
+                return False        # not a running job's task (or it has ended)
+            job = entry[0]
         with self._cv:
             if job.done():
                 return False

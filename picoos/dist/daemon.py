@@ -171,8 +171,16 @@ class Session:
                 if restart:
                     new = self.start_server()
                     self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
+        elif kind == P.ZOMBIE:
+            self.set_zombie(msg[1])
         elif kind == P.DETACH:
             self.end("client closed", tell=False)
+
+    def set_zombie(self, seconds: float) -> None:
+        """The client's zombie period (0: none); the node's own limit, when
+        it has one, applies too and the stricter one wins."""
+        limits = [z for z in (self.node.cfg.zombie_period, seconds) if z]
+        self.zombie = float(min(limits)) if limits else 0.0
 
     def receive_file(self, name: str, data: bytes, last: bool) -> None:
         error = None
@@ -423,9 +431,7 @@ class NodeDaemon:
             else:
                 session = self.session = Session(self, link, client,
                                                  pulse or self.cfg.pulse_interval)
-                # the stricter of the node's and the client's zombie periods
-                limits = [z for z in (self.cfg.zombie_period, zombie) if z]
-                session.zombie = min(limits) if limits else 0.0
+                session.set_zombie(zombie)
         if busy:
             link.send((P.BUSY, reason))
             link.close()

@@ -106,7 +106,7 @@ class Monitor:
                 job_id = body.get("job")
                 if not isinstance(job_id, int):
                     return 400, {"error": "field 'job' must be a job id (integer)"}
-                job = next((j for j in client.tasks() if j.id == job_id), None)
+                job = next((j for j in client._running_jobs() if j.id == job_id), None)
                 if job is None:
                     return 404, {"error": f"job {job_id} is not running"}
                 client.terminate(job)

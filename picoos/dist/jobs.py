@@ -51,6 +51,10 @@ class Job:
         self.args = args
         self.kwargs = kwargs
         self.io = io                       # an I/O job: takes no CPU slot
+        code = getattr(fn, "__code__", None)
+        # a generator (or async) function runs as a task on its server: as a
+        # CPU job it has that server to itself, like a dispycos rtask
+        self.task_job = code is not None and bool(code.co_flags & 0xA0)
         self.retry = retry                 # may be rerun elsewhere if its server is lost
         self.where = where                 # node or server it must run on, or None
         self.state = QUEUED

@@ -12,6 +12,8 @@ client -> node
     FILE (name, data, last)                  a file for the session directory
     HEARTBEAT (jobs_running,)                the client is alive
     CLOSE_SERVER (sid, terminate, restart)
+    ZOMBIE (seconds,)                        idle time after which the node may give
+                                             the client up (0: never); abandon_zombie()
     DETACH (terminate,)                      the client is done with the node
 node -> client
     ATTACHED (info,) / BUSY (reason,)        reply to ATTACH
@@ -43,6 +45,7 @@ START = "start"
 FILE = "file"
 HEARTBEAT = "heartbeat"
 CLOSE_SERVER = "close_server"
+ZOMBIE = "zombie"
 DETACH = "detach"
 ATTACHED = "attached"
 BUSY = "busy"

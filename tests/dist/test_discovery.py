@@ -40,7 +40,7 @@ def test_client_finds_a_node_by_broadcast(start_node):
     client = Client([jobfuncs.square], secret="fleet", udp_port=port, pulse_interval=0.5)
     assert client.discover
     client.schedule(timeout=30)
-    assert client.nodes() == [node.addr]
+    assert client.nodes() == [node.host]
     assert client.run(jobfuncs.square, 7).result(30) == 49
     client.close(timeout=30)
 

@@ -232,7 +232,7 @@ def test_disabled_node_waits_for_enable_node_and_its_file(start_node, tmp_path):
         client.enable_node(loc.addr, "input.txt")
         st.wait(Scheduler.NodeInitialized)
         st.wait(Scheduler.ServerInitialized, 2)
-        assert client.nodes() == [node.addr]
+        assert client.nodes() == [node.host]
         # node_setup ran once (it deleted its input) and both servers see its data
         seen = {}
         for server in client.servers():

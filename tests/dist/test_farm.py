@@ -435,7 +435,7 @@ def test_killed_node_restarted_on_its_port_rejoins(start_node, tmp_path):
     assert _wait_for(lambda: not client.nodes())
     again = start_node("-c", "1", "--name", "phoenix", "--tcp-port", str(port))
     assert again.port == port
-    assert _wait_for(lambda: client.nodes() == [again.addr]) and client.wait_servers(1, WAIT)
+    assert _wait_for(lambda: client.nodes() == [again.host]) and client.wait_servers(1, WAIT)
     assert client.run(jobfuncs.square, 3).result(WAIT) == 9
     seen = [m.status for m in statuses(statusq)]
     assert seen.count(Scheduler.NodeDiscovered) == 2

@@ -39,7 +39,7 @@ class RecordingClient:
     def resume_node(self, node):
         self.calls.append(("resume", node))
 
-    def tasks(self, where=None):
+    def _running_jobs(self, where=None):
         return []
 
 

@@ -1,0 +1,194 @@
+"""What dispycos's Client calls return and how its jobs share a server, on real nodes.
+
+As in dispycos: ``nodes()`` gives IP addresses (and every node call takes
+one), ``tasks(where)`` the remote tasks of the running jobs, a task
+(generator) job started with ``rtask`` has its server to itself while
+``io_rtask`` jobs run beside each other, ``abandon_zombie`` decides whether
+a silent node's jobs are given up, and a restarted server keeps its
+Location.
+"""
+import queue
+import signal
+import time
+
+import pytest
+
+import apifuncs
+import picoos
+from picoos.dist.client import Client
+from picoos.dist.status import STATUS_NAMES, Scheduler
+
+WAIT = 60             # generous bound: only a real hang reaches it
+PULSE = 0.5
+
+
+class Statuses:
+    """The status messages a client sent so far, and waiting for one."""
+
+    def __init__(self):
+        self.q = queue.Queue()
+        self.seen = []
+
+    def wait(self, code, count=1, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while sum(1 for m in self.seen if m.status == code) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {STATUS_NAMES[code]} (x{count}) within {timeout}s: "
+                                     f"{[m.name for m in self.seen]}")
+            try:
+                self.seen.append(self.q.get(timeout=left))
+            except queue.Empty:
+                pass
+        return [m for m in self.seen if m.status == code]
+
+
+def _until(predicate, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {predicate}")
+        time.sleep(0.02)
+
+
+def _client(nodes, statuses=None, **kw):
+    kw.setdefault("pulse_interval", PULSE)
+    return Client([apifuncs], nodes=[n.addr for n in nodes],
+                  status_task=statuses.q if statuses else None, **kw)
+
+
+def test_nodes_are_ip_addresses_that_every_node_call_takes(start_node):
+    node = start_node("-c", "2")
+    st = Statuses()
+    client = _client([node], st)
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.wait_servers(2, WAIT)
+        assert client.nodes() == ["127.0.0.1"]
+        (addr,) = client.nodes()
+        client.suspend_node(addr)
+        st.wait(Scheduler.NodeSuspended)
+        assert client.nodes() == []               # as dispycos: a suspended node is not listed
+        client.resume_node("localhost")           # a host name is resolved to its address
+        st.wait(Scheduler.NodeResumed)
+        assert client.nodes() == [addr]
+        # the Location of any of the node's servers names the node too
+        node_loc = st.wait(Scheduler.NodeDiscovered)[0].info.avail_info.location
+        (second,) = [s for s in client.servers() if s != node_loc]
+        client.suspend_node(second)
+        st.wait(Scheduler.NodeSuspended, 2)
+        client.resume_node(second)
+        st.wait(Scheduler.NodeResumed, 2)
+        assert client.run(apifuncs.pid).result(WAIT)
+        with pytest.raises(ValueError, match="unknown node"):
+            client.suspend_node("10.255.255.1")
+        client.close_node(addr)
+        st.wait(Scheduler.NodeClosed)
+        assert client.nodes() == []
+    finally:
+        client.close(timeout=WAIT)
+
+
+def test_tasks_are_the_remote_tasks_of_the_running_jobs(start_node):
+    node = start_node("-c", "2")
+    client = _client([node])
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.wait_servers(2, WAIT)
+        first, second = client.servers()
+        j1 = client.run_at(first, apifuncs.hold)
+        j2 = client.run_at(second, apifuncs.hold)
+        _until(lambda: j1.rtask is not None and j2.rtask is not None)
+        r1, r2 = j1.rtask, j2.rtask
+        assert isinstance(r1, picoos.Task) and r1.location == first
+        assert set(client.tasks()) == {r1, r2}
+        for where in ("127.0.0.1", "localhost", node.addr, "node0"):
+            assert set(client.tasks(where)) == {r1, r2}, where
+        assert client.tasks(first) == [r1] and client.tasks(str(second)) == [r2]
+        assert client.tasks("10.255.255.1") == []
+        r1.send("hello")
+        assert j1.result(WAIT) == "hello"
+        _until(lambda: client.tasks() == [r2])
+        assert client.terminate(r2) is True        # a task from tasks() can be terminated
+        assert j2.wait(WAIT) and j2.state == "terminated"
+        assert client.tasks() == [] and client.terminate(r2) is False
+    finally:
+        client.close(timeout=WAIT)
+
+
+def test_task_jobs_have_their_server_to_themselves(start_node):
+    node = start_node("-c", "1")
+    client = _client([node])     # prefetch (2 by default) is for plain-function jobs
+    try:
+        client.schedule(timeout=WAIT)
+        jobs = [client.run(apifuncs.exclusive, 0.3) for _ in range(3)]
+        results = [j.result(WAIT) for j in jobs]
+        assert len({pid for _, pid in results}) == 1       # all on the one server
+        assert [most for most, _ in results] == [1, 1, 1]  # never two at once
+    finally:
+        client.close(timeout=WAIT)
+
+
+def test_io_jobs_run_beside_each_other(start_node):
+    node = start_node("-c", "1")
+    client = _client([node])
+    try:
+        client.schedule(timeout=WAIT)
+        jobs = [client.run_async(apifuncs.together, 3) for _ in range(3)]
+        assert [j.result(WAIT) for j in jobs] == [3, 3, 3]
+    finally:
+        client.close(timeout=WAIT)
+
+
+def _rtask_waits_for_the_server(client, task=None):
+    """As in dispycos, ``yield client.rtask(...)`` gives the task once the
+    server is free: by then the job before it has ended."""
+    assert (yield client.schedule(timeout=WAIT)) == 0
+    first = yield client.rtask(apifuncs.exclusive, 0.2)
+    assert client.tasks() == [first]
+    second = yield client.rtask(apifuncs.exclusive, 0.01)
+    assert client.tasks() == [second], client.tasks()
+    done = [(yield first()), (yield second())]
+    yield client.close()
+    return [most for most, _ in done]
+
+
+def test_rtask_returns_when_the_server_is_free(start_node):
+    node = start_node("-c", "1")
+    client = _client([node])
+    assert picoos.run(_rtask_waits_for_the_server, client) == [1, 1]
+
+
+@pytest.mark.parametrize("at_start", [True, False])
+def test_abandon_zombie_lets_a_node_give_up_an_idle_client(start_node, at_start):
+    node = start_node("-c", "1")
+    st = Statuses()
+    client = _client([node], st, pulse_interval=0.2, abandon_zombie_nodes=at_start)
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.run(apifuncs.pid).result(WAIT)
+        assert client.node_zombie_period(client._node("127.0.0.1")) == \
+            (pytest.approx(2.0) if at_start else 0.0)
+        if not at_start:
+            client.abandon_zombie(client.nodes()[0], True)   # from now on, for this node
+        # idle for ten heartbeats (2 s): the node ends the session for good
+        st.wait(Scheduler.NodeDisconnected)
+        assert client.nodes() == [] and client.targets == []
+    finally:
+        client.close(timeout=WAIT)
+
+
+def test_abandon_zombie_off_again_for_every_node(start_node):
+    node = start_node("-c", "1")
+    client = _client([node], pulse_interval=0.2, abandon_zombie_nodes=True)
+    try:
+        client.schedule(timeout=WAIT)
+        link = client._node(node.addr)
+        client.abandon_zombie(None, False)
+        assert client.node_zombie_period(link) == 0.0
+        client.abandon_zombie(link.loc, True)       # a node named by its Location
+        assert client.node_zombie_period(link) == pytest.approx(2.0)
+        with pytest.raises(ValueError, match="unknown node"):
+            client.abandon_zombie("10.255.255.1", True)
+    finally:
+        client.close(timeout=WAIT)

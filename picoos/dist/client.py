@@ -21,21 +21,12 @@ entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
 Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
 whose kernel link drops (``peer_status``) is lost at once.
 
-What runs where: the client's work runs as tasks on that kernel (in the
-program's kernel thread, or in the one thread of the private kernel made
-here). :mod:`picoos.dist.dispatch` has the dispatcher (queue -> servers),
-the keeper (heartbeats, liveness, re-dialling), a dial task per node being
-attached and, with ``discover``, the discovery task (UDP pings and pongs);
-:mod:`picoos.dist.fleet` has a task per server being connected and set up
-and a reader task per node and per server control link;
-:mod:`picoos.dist.clientlink` a writer task per link. Other threads: the
-kernel's pool (reading and writing files, waiting for code shipped after
-start-up), a short-lived one per node or server that
-:mod:`picoos.dist.control` closes once its jobs are done, and the
-program's own: plain threads submit and wait for jobs
-(``client.run(...).result()``), so all job bookkeeping is under one lock;
-a task of the client's kernel never waits for that lock longer than
-another holder's short update.
+On that kernel two more tasks keep the fleet (:mod:`picoos.dist.dispatch`):
+the dispatcher (queue -> servers) and the keeper (heartbeats, liveness,
+re-dialling). Threads remain where the work blocks: one per node being
+dialled, one reader per node and per server control link
+(:mod:`picoos.dist.fleet`, blocking sockets). All job bookkeeping is under
+one lock, since plain threads submit and wait for jobs too.
 """
 from __future__ import annotations
 
@@ -61,7 +52,6 @@ from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink
                                ServerLink, parse_address)
 from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
-from picoos.kernel.context import current_task
 
 log = logging.getLogger("picoos.dist")
 
@@ -174,7 +164,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._next_id = 1
         self._nodes: Dict[str, NodeLink] = {}       # "addr:port" -> NodeLink
         self._servers: Dict[str, ServerLink] = {}   # location -> ready ServerLink
-        self._dialling: Dict[str, Any] = {}        # "addr:port" -> task attaching to it
+        self._dialling: set = set()
         self._next_dial: Dict[Tuple[str, int], float] = {}
         self._errors: Dict[str, str] = {}           # last error per target, for messages
         self._file_events: Dict[Tuple[str, str], Any] = {}
@@ -191,7 +181,6 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._kicked = False                        # ... and already woken for them
         self._keeper_task: Any = None               # task: heartbeats, liveness, dialling
         self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
-        self._fn_refs: Dict[Any, Tuple[str, str]] = {}   # job function -> its ref, once known
 
     # -- configuration ------------------------------------------------------------------
 
@@ -256,6 +245,9 @@ class Client(FleetControl, TaskJobs, Dispatcher):
             self._start_net()
             self._scheduled = True
             self.started_at = time.time()
+            if self.discover:   # UDP broadcasts on a blocking socket
+                threading.Thread(target=self._discover, daemon=True,
+                                 name="client-discover").start()
         deadline = None if timeout is None else time.monotonic() + timeout
         # with nodes or servers held back (disable_nodes/disable_servers) the
         # program enables them once it hears of them, maybe only after this
@@ -301,38 +293,20 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         Raises ClientClosed after close(), ComponentError for code that
         cannot be shipped.
         """
-        return self._submit(fn, args, kwargs, retry, where, io, False)
-
-    def _submit(self, fn: Any, args: tuple, kwargs: Optional[dict], retry: Optional[bool],
-                where: Any, io: bool, here: bool) -> Job:
-        # here: the caller is a task of the client's kernel, which takes
-        # jobs to free servers itself (the dispatcher task is not woken)
         if self._closed or self._closing:
             raise ClientClosed("this client was closed; it takes no more jobs" if self._closed
                                else "this client is closing; it takes no more jobs")
-        try:
-            ref = self._fn_refs.get(fn)
-        except TypeError:          # an unhashable callable
-            ref = None
-        if ref is None:
-            ref = self.computation.ensure(fn)
-            try:
-                self._fn_refs[fn] = ref
-            except TypeError:
-                pass
+        ref = self.computation.ensure(fn)
         if where is not None:
             where = str(where)      # a Location (dispycos's server info) or a name
         with self._cv:
             self._take_code()
-            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs) if kwargs else {}, io,
+            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs or {}), io,
                       self.retry if retry is None else retry, where)
             self._next_id += 1
             (self._pinned if where else self._queue).append(job)
             self.counts["submitted"] += 1
-            picked = self._take_jobs() if here else ()
             self._cv.notify_all()
-        for job_, srv, payloads in picked:
-            self._launch(job_, srv, payloads)
         return job
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -362,19 +336,21 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     def io_rtask_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self._submit_started(fn, args, kwargs, where=where, io=True)
 
-    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, where: Any = None,
-                        io: bool = False) -> Any:
-        task = current_task()
-        if task is None:
-            return self._submit(fn, args, kwargs, None, where, io, False)
-        if self._closing and not self._closed:
+    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, **opts: Any) -> Any:
+        from picoos.kernel import context
+        if self._closing and not self._closed and context.current_task() is not None:
             # a task that starts a job while the client closes (say, on a
             # ServerInitialized status that came late) gets None, as for a
             # job that could not start; the job would keep close() waiting
             log.warning("client %s is closing: %s not started", self.name,
                         getattr(fn, "__name__", fn))
             return None
-        job = self._submit(fn, args, kwargs, None, where, io, task._kernel is self._kernel)
+        return self._started(self.submit(fn, args, kwargs, **opts))
+
+    def _started(self, job: Job) -> Any:
+        from picoos.kernel import context
+        if context.current_task() is None:
+            return job
         return self._wait_started(job)
 
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:
@@ -419,14 +395,13 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         srv = srv or ServerLink(node, sid, port, pid)
         with self._lock:
             node.servers[sid] = srv
-        self._spawn(self._connect_server, srv)
+        threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
+                         name=f"connect-{srv.location}").start()
 
-    def _connect_server(self, srv: ServerLink, task: Any = None) -> Any:
-        """A task: connect and set up one server, then find its job entry."""
-        task.set_daemon()
+    def _connect_server(self, srv: ServerLink) -> None:
         node = srv.node
         try:    # the node's first server runs node_setup while the others wait
-            yield srv.connect(self)
+            srv.connect(self)
         except Exception as exc:
             log.error("server %s not usable: %s", srv.location, exc)
             self._errors[node.key] = str(exc)

@@ -52,6 +52,7 @@ from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink
                                ServerLink, parse_address)
 from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
+from picoos.kernel.context import current_task
 
 log = logging.getLogger("picoos.dist")
 
@@ -181,6 +182,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._kicked = False                        # ... and already woken for them
         self._keeper_task: Any = None               # task: heartbeats, liveness, dialling
         self._rtasks: Dict[Any, Tuple[Job, ServerLink]] = {}   # RemoteTask -> (job, server)
+        self._fn_refs: Dict[Any, Tuple[str, str]] = {}   # job function -> its ref, once known
 
     # -- configuration ------------------------------------------------------------------
 
@@ -293,20 +295,38 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         Raises ClientClosed after close(), ComponentError for code that
         cannot be shipped.
         """
+        return self._submit(fn, args, kwargs, retry, where, io, False)
+
+    def _submit(self, fn: Any, args: tuple, kwargs: Optional[dict], retry: Optional[bool],
+                where: Any, io: bool, here: bool) -> Job:
+        # here: the caller is a task of the client's kernel, which takes
+        # jobs to free servers itself (the dispatcher task is not woken)
         if self._closed or self._closing:
             raise ClientClosed("this client was closed; it takes no more jobs" if self._closed
                                else "this client is closing; it takes no more jobs")
-        ref = self.computation.ensure(fn)
+        try:
+            ref = self._fn_refs.get(fn)
+        except TypeError:          # an unhashable callable
+            ref = None
+        if ref is None:
+            ref = self.computation.ensure(fn)
+            try:
+                self._fn_refs[fn] = ref
+            except TypeError:
+                pass
         if where is not None:
             where = str(where)      # a Location (dispycos's server info) or a name
         with self._cv:
             self._take_code()
-            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs or {}), io,
+            job = Job(self._next_id, fn, ref, tuple(args), dict(kwargs) if kwargs else {}, io,
                       self.retry if retry is None else retry, where)
             self._next_id += 1
             (self._pinned if where else self._queue).append(job)
             self.counts["submitted"] += 1
+            picked = self._take_jobs() if here else ()
             self._cv.notify_all()
+        for job_, srv, payloads in picked:
+            self._launch(job_, srv, payloads)
         return job
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -336,21 +356,19 @@ class Client(FleetControl, TaskJobs, Dispatcher):
     def io_rtask_at(self, where: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self._submit_started(fn, args, kwargs, where=where, io=True)
 
-    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, **opts: Any) -> Any:
-        from picoos.kernel import context
-        if self._closing and not self._closed and context.current_task() is not None:
+    def _submit_started(self, fn: Any, args: tuple, kwargs: dict, where: Any = None,
+                        io: bool = False) -> Any:
+        task = current_task()
+        if task is None:
+            return self._submit(fn, args, kwargs, None, where, io, False)
+        if self._closing and not self._closed:
             # a task that starts a job while the client closes (say, on a
             # ServerInitialized status that came late) gets None, as for a
             # job that could not start; the job would keep close() waiting
             log.warning("client %s is closing: %s not started", self.name,
                         getattr(fn, "__name__", fn))
             return None
-        return self._started(self.submit(fn, args, kwargs, **opts))
-
-    def _started(self, job: Job) -> Any:
-        from picoos.kernel import context
-        if context.current_task() is None:
-            return job
+        job = self._submit(fn, args, kwargs, None, where, io, task._kernel is self._kernel)
         return self._wait_started(job)
 
     def map(self, fn: Any, iterable: Iterable[Any], retry: Optional[bool] = None) -> List[Job]:

@@ -3,12 +3,14 @@
 The :class:`~picoos.dist.client.Client` mixes this in. Jobs start on the
 servers' kernels through the client's kernel, so choosing a server for a
 job is done there too: the **dispatcher** task takes queued jobs to
-servers with a free slot and starts a small task per job
-(:meth:`~picoos.dist.netjobs.TaskJobs._start_job`). A task of that kernel
-that submits a job (``yield client.rtask(...)``) wakes it without leaving
-the kernel's thread; a plain thread (``client.run(...)``) wakes it through
-the kernel's thread-safe inbox. The **keeper** task sends heartbeats,
-declares silent nodes lost and re-dials lost ones every tick.
+servers with a free slot and starts them
+(:meth:`~picoos.dist.netjobs.TaskJobs._launch`). A task of that kernel
+that submits a job (``yield client.rtask(...)``) takes it to a server
+itself when one is free (no dispatcher step in between), else wakes the
+dispatcher without leaving the kernel's thread; a plain thread
+(``client.run(...)``) wakes it through the kernel's thread-safe inbox. The
+**keeper** task sends heartbeats, declares silent nodes lost and re-dials
+lost ones every tick.
 
 Discussion: what blocks stays off the kernel's thread. Attaching to a node
 (connect, handshake, files, ``node_setup``) runs in a dial thread, the
@@ -104,30 +106,33 @@ class Dispatcher:
 
     # -- the dispatcher task ----------------------------------------------------------------
 
+    def _take_jobs(self) -> List[Tuple[Job, ServerLink, list]]:
+        """With the lock held: assign queued jobs to servers with a free slot."""
+        picked: List[Tuple[Job, ServerLink, list]] = []
+        while True:
+            job, srv = self._pick()
+            if job is None:
+                return picked
+            assert srv is not None
+            job.state, job.server, job.location = RUNNING, srv, srv.location
+            job.node_name = srv.node.name
+            job.tries += 1
+            job.start_time = time.time()
+            (srv.io_jobs if job.io else srv.inflight)[job.id] = job
+            payloads = self._payloads[srv.sent:] if srv.sent < len(self._payloads) else ()
+            srv.sent = len(self._payloads)
+            picked.append((job, srv, payloads))
+
     def _dispatch_loop(self, task: Any = None) -> Any:
-        """Take queued jobs to servers with a free slot; one task per job starts it."""
-        from picoos.kernel.task import Task
+        """Take queued jobs to servers with a free slot and start them."""
         task.set_daemon()
         while True:
-            picked: List[Tuple[Job, ServerLink, list]] = []
             with self._cv:
                 self._kicked = False
-                while True:
-                    job, srv = self._pick()
-                    if job is None:
-                        break
-                    assert srv is not None
-                    job.state, job.server, job.location = RUNNING, srv, srv.location
-                    job.node_name = srv.node.name
-                    job.tries += 1
-                    job.start_time = time.time()
-                    (srv.io_jobs if job.io else srv.inflight)[job.id] = job
-                    payloads = self._payloads[srv.sent:]
-                    srv.sent = len(self._payloads)
-                    picked.append((job, srv, payloads))
+                picked = self._take_jobs()
                 closed = self._closed
             for job, srv, payloads in picked:
-                Task(self._start_job, job, srv, payloads)
+                self._launch(job, srv, payloads)
             if closed and not picked:
                 return 0
             # woken by _kick; the time-out only guards against a missed change

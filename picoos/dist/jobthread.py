@@ -21,12 +21,13 @@ client closes, a remote ``throw``) while a step runs is thrown into the
 generator at its next ``yield``, once the step is done; terminating the task
 closes the generator after the running step.
 
-The job's thread acts for its task: ``Pycos.cur_task()`` there is the task,
-and the calls that act for the calling task without a ``yield``
-(``Lock.release``, ``Condition.notify``, ``Event.set``,
-``Semaphore.release``) are handed to the kernel's thread, where they run
-before the job's next trap. Tasks, locks and channels the job makes belong
-to the default kernel, which on a server is the server's kernel.
+The job's thread acts for its task (the kernel's ``context.act_for``):
+``Pycos.cur_task()`` there is the task, and the calls that act for the
+calling task without a ``yield`` (``Lock.release``, ``Condition.notify``,
+``Event.set``, ``Semaphore.release``, closing a socket) are handed to the
+kernel's thread, where they run before the job's next trap. Tasks, locks
+and channels the job makes belong to the default kernel, which on a server
+is the server's kernel.
 
 The threads come from one pool per process that grows when every thread is
 busy and keeps idle ones: a job costs a thread start only when more jobs
@@ -103,7 +104,7 @@ def _advance(task: Any, gen: Generator, throw: bool, value: Any, step: _Step) ->
     # Pycos.cur_task(), ...) find it, and run in the kernel's thread; with
     # task None, in the kernel's thread itself
     if task is not None:
-        context.driven.task = task
+        context.act_for(task)
     start = time.perf_counter()
     try:
         out = gen.throw(value) if throw else gen.send(value)
@@ -115,7 +116,7 @@ def _advance(task: Any, gen: Generator, throw: bool, value: Any, step: _Step) ->
     finally:
         step.seconds = time.perf_counter() - start
         if task is not None:
-            context.driven.task = None
+            context.act_for(None)
     step.done.set()
 
 

@@ -73,31 +73,6 @@ def find_entry(srv: Any):
     return True
 
 
-def start_job(srv: Any, job: Any, monitor: Any):
-    """Sub-call (``yield start_job(...)``): start ``job`` on server ``srv``.
-
-    Gives ``(rtask, None)`` on success; ``(None, None)`` when the server's
-    kernel could not be reached or refused (the job may run elsewhere);
-    ``(None, error tuple)`` when the job itself cannot be sent (e.g. its
-    arguments do not pickle).
-    """
-    from picoos.kernel.task import Task
-    try:
-        if srv.rps is None and not (yield find_entry(srv)):
-            return None, None
-        # the job monitor is the new task's watcher, made its monitor on the
-        # server before the task runs (so the job entry needs no monitor)
-        rtask = yield srv.rps._call((job.id, job.ref, job.args, job.kwargs, job.io, None), {},
-                                    monitor)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        import traceback
-        return None, (type(exc).__name__, f"arguments of job {job.id} cannot be sent: {exc}",
-                      traceback.format_exc(), None)
-    if not isinstance(rtask, Task):
-        return None, None
-    return rtask, None
-
-
 def outcome(status: Any) -> Tuple[Optional[str], Any]:
     """A job task's MonitorStatus as (state, value) for ``Client.job_result``.
 
@@ -132,7 +107,9 @@ class TaskJobs:
 
     These methods run on the client's networked kernel: one task creates the
     tasks plain threads ask for, one receives every job's MonitorStatus, one
-    watches peers going offline; a small task per job starts it.
+    watches peers going offline. Starting a job is one request whose reply
+    is handled as it is read (``_job_started``); a task per job only when its
+    server still needs code or its job entry found first.
     """
 
     def _wait_started(self, job: Job, task: Any = None) -> Any:
@@ -185,6 +162,16 @@ class TaskJobs:
     def _spawn(self, fn: Any, *args: Any) -> None:
         self._spawner.send((fn, args))
 
+    def _launch(self, job: Job, srv: ServerLink, payloads: list) -> None:
+        """Start a job just taken to ``srv`` (in the kernel's thread, without
+        the client's lock): at once when the server has its code and its
+        job entry is known, else through a task that sees to those first."""
+        if payloads or srv.installed < srv.sent or srv.rps is None:
+            from picoos.kernel.task import Task
+            Task(self._start_job, job, srv, payloads)
+        else:
+            self._post_start(job, srv)
+
     def _start_job(self, job: Job, srv: ServerLink, payloads: list, task: Any = None) -> Any:
         if payloads or srv.installed < srv.sent:
             # code added after start-up goes first, on the control link, and
@@ -192,7 +179,33 @@ class TaskJobs:
             from picoos.kernel.threadpool import run_in_thread
             if not (yield run_in_thread(self._ship_code, job, srv, payloads)):
                 return
-        rtask, error = yield start_job(srv, job, self._monitor)
+        if srv.rps is None and not (yield find_entry(srv)):
+            self._job_started(job, srv, None)
+            return
+        self._post_start(job, srv)
+
+    def _post_start(self, job: Job, srv: ServerLink) -> None:
+        # one request to the server's job entry; no task waits for the reply:
+        # _job_started runs as it is read. The job monitor is the new task's
+        # watcher, made its monitor on the server before the task runs (so
+        # the job entry needs no monitor argument)
+        call = (job.id, job.ref, job.args, job.kwargs, job.io, None)
+        if srv.rps._call_then(call, {}, self._monitor,
+                              lambda rtask: self._job_started(job, srv, rtask)) != 0:
+            self._job_started(job, srv, None)
+
+    def _job_started(self, job: Job, srv: ServerLink, rtask: Any) -> None:
+        """The server's answer to a job start: its remote task; None when
+        its kernel could not be reached or refused (the job may run
+        elsewhere); the exception that kept the job from being sent (its
+        arguments do not pickle)."""
+        error = None
+        if isinstance(rtask, BaseException):
+            import traceback
+            exc, rtask = rtask, None
+            error = (type(exc).__name__, f"arguments of job {job.id} cannot be sent: {exc}",
+                     "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+                     None)
         if rtask is None:
             with self._cv:
                 running = job.server is srv and not job.done()
@@ -233,11 +246,9 @@ class TaskJobs:
                 continue
             # Discussion: a job that ends at once has its MonitorStatus in the
             # same batch as the reply that started it, right after it (the
-            # server posts the reply before the task runs). Reading the
-            # reply readies the job's _start_job task, which registers the
-            # rtask in the same step; this task gets the status only after
-            # that (a message to a busy task waits its turn at the back of
-            # the ready queue), so the entry is there.
+            # server posts the reply before the task runs). The reader hands
+            # the reply to _job_started, which registers the rtask, before
+            # it reads the status, so the entry is there.
             with self._lock:
                 entry = self._rtasks.pop(msg.info, None)
             if entry is None:       # a job whose server was lost meanwhile

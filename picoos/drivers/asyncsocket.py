@@ -33,8 +33,10 @@ progress they raise `socket.timeout` (here `SocketTimeout`, which is also a
 `socket.timeout`).
 
 Discussion (closing): `close()` first calls the kernel's `fd_closed(fd)`,
-so a task blocked in `recv` on this socket - even in another task - is
-woken with `ClosedResourceError` instead of hanging.
+so when a task closes the socket, a task blocked in `recv` on it is woken
+with `ClosedResourceError` instead of hanging.  Closed from another thread
+(a program's main thread at exit), the socket is dropped from the kernel
+before it is closed, and a task waiting on it stays waiting, as in pycos.
 
 Discussion (TLS): decrypted bytes may sit inside OpenSSL while the fd is not
 readable. Since every read tries `recv` before waiting, buffered bytes are

@@ -1,22 +1,35 @@
-"""Which kernel is "the" kernel for the code running now.
+"""Which kernel is "the" kernel for the code running now, and how a call made
+in another thread reaches it.
 
 picoos runs one kernel per thread.  A kernel thread (the default kernel's
 background thread, or any thread inside `picoos.run`) finds its kernel in
 `by_thread`; every other thread (typically the program's main thread) talks
 to the default kernel, which is created on first use.
 
+A thread that is not a kernel's may also run a task's own code for it (a
+generator step run in a worker thread so that it may block, see `act_for`).
+Such a thread *acts for* that task: `current_task()` there is the task, and
+the calls that act for the calling task without a `yield` (`Lock.release`,
+`Event.set`, closing an fd...) must still change the kernel's state in the
+kernel's thread.  `kernel_side` is the one path for that: a method marked
+with it runs at once in a kernel thread, and from a thread acting for a
+task it is queued to the task's kernel (its thread-safe inbox) and runs
+there as that task.
+
 This tiny module exists so that tasks, locks and channels can find their
 kernel without importing the scheduler (and so without import cycles).
 """
+import logging
 import threading
+from functools import wraps
 from threading import get_ident
 
 #: thread ident -> the kernel running in that thread
 by_thread = {}
 
-#: ``driven.task``: in a thread that runs a task's code for it outside its
-#: kernel's thread (picoos.dist.jobthread), that task
-driven = threading.local()
+#: ``_acting.task``: in a thread that runs a task's code for it outside its
+#: kernel's thread, that task (see `act_for`)
+_acting = threading.local()
 
 #: the default kernel (a `Pycos` running in a background thread), or None
 default = None
@@ -45,23 +58,52 @@ def current_kernel():
 
 def current_task():
     """The task running in this thread's kernel (or whose code this thread
-    runs for it), or None."""
+    runs for it, see `act_for`), or None."""
     k = by_thread.get(get_ident())
     if k is not None:
         return k._current
-    return getattr(driven, "task", None)
+    return getattr(_acting, "task", None)
 
 
-def elsewhere(task, fn, *args):
-    """Called in a thread that runs `task`'s code outside its kernel's thread:
-    queue `fn(*args)` to run in that thread as `task` (after what the task
-    did before, before what it yields next) and return True.  False in the
-    kernel's own thread: the caller goes on itself."""
-    kernel = task._kernel
-    if kernel._tid == get_ident():
-        return False
-    kernel._threadsafe(_run_as, kernel, task, fn, args)
-    return True
+def act_for(task):
+    """Make the calling thread (not a kernel thread) act for `task` until
+    `act_for(None)`: it runs the task's own code outside the kernel's thread.
+
+    There `current_task()` (and so `Pycos.cur_task()`) is `task`, and every
+    `kernel_side` call runs in the kernel's thread as `task`, in the order
+    made, before the kernel resumes the task with what it yields next.
+    """
+    _acting.task = task
+
+
+def acting_task():
+    """The task this thread acts for (see `act_for`), or None; always None
+    in a kernel thread."""
+    if get_ident() in by_thread:
+        return None
+    return getattr(_acting, "task", None)
+
+
+def kernel_side(method):
+    """Mark a method that changes kernel-owned state for the calling task
+    without a `yield` (a lock's release, an event's set).
+
+    In a kernel thread, or a thread that acts for no task, it runs at once
+    and gives its result.  In a thread acting for a task (`act_for`), it is
+    queued to that task's kernel and runs there as the task; the caller gets
+    None at once.  An exception it raises there is logged (the caller has
+    moved on): check arguments before the marked method is called.
+    """
+    @wraps(method)
+    def call(*args):
+        if get_ident() not in by_thread:
+            task = getattr(_acting, "task", None)
+            if task is not None:
+                kernel = task._kernel
+                kernel._threadsafe(_run_as, kernel, task, method, args)
+                return None
+        return method(*args)
+    return call
 
 
 def _run_as(kernel, task, fn, args):
@@ -69,7 +111,6 @@ def _run_as(kernel, task, fn, args):
     try:
         fn(*args)
     except Exception:  # nobody to hand it to: the caller's thread has moved on
-        import logging
         logging.getLogger("picoos.kernel").exception(
             "%s for task %r failed", getattr(fn, "__qualname__", fn), task)
     finally:

@@ -16,10 +16,13 @@ cheaper than registering only while a task waits (two calls per wait), and
 checking later instead (only for waits the next poll does not wake) saved
 nothing measurable: such a wait began because the fd was not ready.
 """
+import logging
 import os
 
 from .errors import BusyResourceError, ClosedResourceError
 from .notifier import READ, WRITE
+
+logger = logging.getLogger("picoos.kernel")
 
 
 class FdWaits:
@@ -113,10 +116,15 @@ class FdWaits:
                         self._fd_mask.pop(fd, None)
         return len(events)
 
-    def _fd_closed(self, fd):
+    def _fd_closed(self, fd, wake=True):
         for table in (self._readers, self._writers):
             task = table.pop(fd, None)
             if task is not None:
+                if not wake:
+                    # its wait's undo finds the table entry gone: a no-op
+                    logger.debug("fd %d closed from another thread: task %r stays waiting "
+                                 "on it", fd, task)
+                    continue
                 if task._timer is not None:
                     self._cancel_timer(task)
                 task._undo = None
@@ -124,3 +132,20 @@ class FdWaits:
         if fd in self._fd_mask:
             del self._fd_mask[fd]
             self._notifier.unregister(fd)
+
+    def _fd_closed_elsewhere(self, fd, wake):
+        """`_fd_closed` for a thread that is not this kernel's: run it in the
+        kernel's thread and return once it has run (or the kernel ended)."""
+        import threading
+        done = threading.Event()
+
+        def forget():
+            try:
+                self._fd_closed(fd, wake)
+            finally:
+                done.set()
+        if self._threadsafe(forget) != 0:
+            return
+        while not done.wait(1.0):
+            if self._closed or self._quit:
+                return

@@ -67,14 +67,24 @@ def wait_writable(fd, timeout=None):
 def fd_closed(fd):
     """Tell the kernel `fd` is about to be closed.
 
-    Tasks waiting on it get `ClosedResourceError`; the notifier forgets it.
-    Call it from the kernel thread (a task) or any other thread.
+    Called by a task (or code acting for one, see `context.act_for`): tasks
+    waiting on `fd` get `ClosedResourceError`; the notifier forgets it.
+    Called from another thread (a program's main thread), the default
+    kernel forgets `fd` and tasks waiting on it stay waiting, as in pycos:
+    they run on the kernel's thread at the same time as the caller, which
+    may still be walking the data those tasks would change on waking.
+    Either way, from another thread the call returns once the kernel has
+    forgotten `fd`, so its number can be reused at once.
     """
     fd = _fileno(fd)
     k = context.current_kernel()
     if k is not None:
         k._fd_closed(fd)
         return
+    task = context.acting_task()
+    if task is not None:
+        task._kernel._fd_closed_elsewhere(fd, True)
+        return
     k = context.default
     if k is not None and not k._quit:
-        k._threadsafe(k._fd_closed, fd)
+        k._fd_closed_elsewhere(fd, False)

@@ -8,12 +8,16 @@ overtake one that waits.  All primitives park tasks in a `WaitQueue`; a
 timed-out or terminated waiter is taken out by the kernel through it.
 
 A primitive belongs to the kernel (thread) whose tasks use it; it is not a
-lock between threads.
+lock between threads.  Its state changes in that kernel's thread only: the
+methods that change it without a `yield` are marked `kernel_side`, so that
+a thread running a task's code for it (see `context.act_for`) hands the
+change to the kernel's thread.
 """
 from . import context
+from .context import kernel_side
 from .errors import InvalidArgument, LockNotOwned, WrongContext
 from .task import _check_timeout
-from .traps import Trap, Value, coro, wait_op
+from .traps import Trap, coro, wait_op
 from .waitq import WaitQueue
 
 __all__ = ["Lock", "RLock", "Condition", "Event", "Semaphore"]
@@ -24,13 +28,6 @@ def _me(what):
     if task is None:
         raise WrongContext("%s must be called from a task" % what)
     return task
-
-
-def _from_job_thread(fn, *args):
-    """A task's code running outside its kernel's thread (a dist job) hands
-    `fn` to that thread; True when it did."""
-    task = context.current_task()
-    return task is not None and context.elsewhere(task, fn, *args)
 
 
 def _lock_timeout(blocking, timeout, what):
@@ -125,17 +122,18 @@ class Lock(_AsyncWith):
         if self._owner is not task:
             raise LockNotOwned("Lock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
-        if context.elsewhere(task, self.release):
-            return
-        nxt = self._waiters.wake_first(True)
-        self._owner = nxt
+        self._hand_over()
+
+    @kernel_side
+    def _hand_over(self):
+        self._owner = self._waiters.wake_first(True)
 
     def locked(self) -> bool:
         return self._owner is not None
 
     def _abandon(self, task):
         if self._owner is task:
-            self._owner = self._waiters.wake_first(True)
+            self._hand_over()
 
     def _taken(self, task):
         pass
@@ -172,8 +170,10 @@ class RLock(_AsyncWith):
         if self._owner is not task:
             raise LockNotOwned("RLock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
-        if context.elsewhere(task, self.release):
-            return
+        self._release_once()
+
+    @kernel_side
+    def _release_once(self):
         self._depth -= 1
         if self._depth == 0:
             self._hand_over()
@@ -225,8 +225,10 @@ class Condition(RLock):
         task = _me("Condition.notify")
         if self._owner is not task:
             raise LockNotOwned("Condition.notify: task %r does not hold the condition's lock" % task)
-        if context.elsewhere(task, self.notify, n):
-            return
+        self._notify(n)
+
+    @kernel_side
+    def _notify(self, n):
         for _ in range(n):
             if self._notified.wake_first(True) is None:
                 break
@@ -237,8 +239,10 @@ class Condition(RLock):
         if self._owner is not task:
             raise LockNotOwned("Condition.notify_all: task %r does not hold the condition's lock"
                                % task)
-        if context.elsewhere(task, self.notify_all):
-            return
+        self._notify_all()
+
+    @kernel_side
+    def _notify_all(self):
         self._notified.wake_all(True)
 
     notifyAll = notify_all
@@ -253,16 +257,14 @@ class Event:
         self._flag = False
         self._waiters = WaitQueue()
 
+    @kernel_side
     def set(self):
         """Set the flag and wake every waiting task (no `yield` needed)."""
-        if _from_job_thread(self.set):
-            return
         self._flag = True
         self._waiters.wake_all(True)
 
+    @kernel_side
     def clear(self):
-        if _from_job_thread(self.clear):
-            return
         self._flag = False
 
     def is_set(self) -> bool:
@@ -273,19 +275,26 @@ class Event:
     def wait(self, timeout=None):
         """Trap: wait until the flag is set; gives True, or False after
         `timeout` seconds."""
-        timeout = _check_timeout(timeout, "Event.wait")
-        if self._flag:
-            return Value(True)
-        if context.current_kernel() is None:
-            # made outside the kernel's thread (a dist job's own thread): the
-            # flag may be set before the kernel runs the wait, so look again then
-            return self._wait_then(timeout)
-        return self._waiters.wait(timeout, False)
+        return _EventWait(self, _check_timeout(timeout, "Event.wait"))
 
-    def _wait_then(self, timeout):
-        if self._flag:
-            return True
-        return (yield self._waiters.wait(timeout, False))
+
+class _EventWait(Trap):
+    # the flag is read when the kernel applies the trap, not when it is made:
+    # code running outside the kernel's thread may make it before a set()
+    __slots__ = ("event", "timeout")
+
+    def __init__(self, event, timeout):
+        self.event = event
+        self.timeout = timeout
+
+    def _apply(self, kernel, task):
+        event = self.event
+        if event._flag:
+            kernel._ready_with(task, True)
+        elif self.timeout == 0:
+            kernel._ready_with(task, False)
+        else:
+            event._waiters.park(kernel, task, self.timeout, False)
 
 
 class Semaphore(_AsyncWith):
@@ -311,10 +320,9 @@ class Semaphore(_AsyncWith):
             return True
         return False
 
+    @kernel_side
     def release(self):
         """Give a permit back; the oldest waiter gets it directly."""
-        if _from_job_thread(self.release):
-            return
         task = self._waiters.wake_first(True)
         if task is None:
             self._value += 1

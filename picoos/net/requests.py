@@ -7,10 +7,13 @@ may go to several peers at once (`locate` without a location): the first
 useful answer wins, and "nothing found" is known once every peer has said
 so. `Pending` keeps that table; the parking uses the kernel's WaitQueue, so
 a time-out or a termination takes the task out through the kernel's one
-undo path.
+undo path. A request may instead hand its answer to a function
+(`Pending.add_callback`): nothing parks, and the function runs in the
+kernel's thread when the reply comes or the peer is lost.
 """
 from __future__ import annotations
 
+import logging
 from itertools import count
 from typing import Any, Dict, Tuple
 
@@ -18,6 +21,8 @@ from picoos.kernel.traps import Trap
 from picoos.kernel.waitq import WaitQueue
 
 __all__ = ["Pending", "TIMED_OUT", "LOST", "Group"]
+
+log = logging.getLogger("picoos.net")
 
 
 class _Marker:
@@ -44,6 +49,27 @@ class Group:
         self.remaining = remaining  # peers that have not answered yet
         self.answer = LOST          # what the waiter gets if all fail
         self.accept = accept        # answer -> True when it ends the wait
+
+
+def _accept_any(value) -> bool:
+    return True
+
+
+class _Callback:
+    """Stands in for a group's wait queue when a function takes the answer."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def wake_first(self, value):
+        fn, self.fn = self.fn, None     # an answer is given once
+        if fn is not None:
+            try:
+                fn(value)
+            except Exception:   # noqa: BLE001 - must not kill the link reader
+                log.exception("handler of a reply failed")
 
 
 class _Wait(Trap):
@@ -80,6 +106,22 @@ class Pending:
         rid = next(self._ids)
         self._table[rid] = (group, location)
         return rid
+
+    def add_callback(self, location, fn) -> int:
+        """A request to the peer at `location` whose answer goes to
+        `fn(answer)` (the reply, LOST, or the exception that kept the
+        request from being sent); gives its id."""
+        g = Group(1, _accept_any)
+        g.queue = _Callback(fn)
+        return self.add(g, location)
+
+    def unsendable(self, rid: int, exc: BaseException) -> None:
+        """Request `rid` could not be serialized: a function waiting for
+        it gets `exc`, a task gets LOST."""
+        entry = self._table.pop(rid, None)
+        if entry is not None:
+            g = entry[0]
+            self._settle(g, exc if isinstance(g.queue, _Callback) else LOST, True)
 
     def wait(self, group: Group, timeout) -> Trap:
         """Trap: the first accepted answer, LOST, or TIMED_OUT."""

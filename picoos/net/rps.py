@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from picoos.kernel import context
 from picoos.kernel.location import Location
-from picoos.kernel.task import Task
+from picoos.kernel.task import DONE, Task
 from picoos.kernel.traps import coro
 from picoos.net.errors import NetError
 
@@ -171,11 +171,43 @@ class RPS:
             log.warning("RPS %r at %s: the call failed (%s)", self._name, self._location,
                         "no reply" if rtask is TIMED_OUT else "refused or lost")
             return None
-        # the collector in the watch list means "this kernel learns how the
-        # task ends" (finish() then asks nothing more of the peer)
-        kernel._track_watch(rtask, kernel._collector)
-        if watcher is not kernel._collector:
-            kernel._track_watch(rtask, watcher)
+        self._started(rtask, watcher)
+        return rtask
+
+    def _call_then(self, args: tuple, kwargs: dict, watcher: Task, done) -> int:
+        """As `_call` for an RPS on a peer, with no task waiting: `done(rtask)`
+        runs in this kernel's thread with the new (remote) task once the peer
+        replies; with None when the call failed (refused, or the peer lost);
+        with the exception when the arguments cannot be serialized. Gives 0,
+        or -1 when the peer is not connected (`done` is then not called).
+        Only from the kernel's thread."""
+        kernel = self._kernel
+        if self._location is None or kernel._collector is None:
+            return -1
+
+        def answered(rtask):
+            if isinstance(rtask, BaseException):
+                done(rtask)
+            elif not isinstance(rtask, Task):
+                log.warning("RPS %r at %s: the call failed (refused or lost)", self._name,
+                            self._location)
+                done(None)
+            else:
+                self._started(rtask, watcher)
+                done(rtask)
+        return kernel._post_request(self._location, "run_rps",
+                                    (self._name, args, kwargs, watcher), answered)
+
+    def _started(self, rtask: Task, watcher: Task) -> None:
+        # runs as the reply is read, before any later message from that peer
+        # (the task's MonitorStatus may come in the same batch)
+        kernel = self._kernel
+        if rtask._state != DONE:    # (its end, read already, untracked the watches)
+            # the collector in the watch list means "this kernel learns how
+            # the task ends" (finish() then asks nothing more of the peer)
+            kernel._track_watch(rtask, kernel._collector)
+            if watcher is not kernel._collector:
+                kernel._track_watch(rtask, watcher)
         for m in self._monitors:
             rtask.notify(m)
         rtasks = self._rtasks
@@ -185,7 +217,6 @@ class RPS:
             # starts a task per job must not keep every one it ever made
             self._rtasks = rtasks = [t for t in rtasks if t.is_alive()]
             self._prune_at = max(_PRUNE, 2 * len(rtasks))
-        return rtask
 
     def close(self) -> int:
         """Terminate the tasks this handle created that still run."""

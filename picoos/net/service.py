@@ -83,6 +83,21 @@ class NetService:
             pending.forget(group)
         return value
 
+    def _post_request(self, location, op: str, args: tuple, callback) -> int:
+        """Ask `op(*args)` of the peer at `location` with no task waiting:
+        `callback(answer)` runs in this kernel's thread with the reply, with
+        LOST when the peer is lost first, or with the exception that kept the
+        request from being serialized. 0, or -1 (the callback is not called)
+        when `location` is not a peer. Only from this kernel's thread."""
+        peer = self._peers.get(location)
+        if peer is None or peer.state == "closed":
+            return -1
+        rid = self._pending.add_callback(location, callback)
+        if not peer.post(("req", rid, op, args)):
+            self._pending.forget_id(rid)
+            return -1
+        return 0
+
     @coro
     def _remote_deliver(self, rtask: RemoteTask, message, timeout):
         r = yield self._request([rtask._rloc], "deliver", (rtask._rid, message), timeout)
@@ -149,7 +164,7 @@ class NetService:
         """A queued message could not be pickled: fail its request, if any."""
         log.warning("message to %s dropped: it cannot be serialized: %r", peer.location, exc)
         if isinstance(msg, tuple) and msg and msg[0] == "req":
-            self._pending.answer(msg[1], LOST)
+            self._pending.unsendable(msg[1], exc)
 
     # -- incoming ---------------------------------------------------------
 

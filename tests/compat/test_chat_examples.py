@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 
 import pytest
 
@@ -62,6 +63,42 @@ def test_chat_server_relays_between_clients(example, server_name):
     assert "hello from bob" not in carol.out   # nor does one who joined later
     carol.finish(stdin=["exit"])
     server.finish(stdin=["quit"])
+
+
+def _recv_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        assert chunk, "the server closed the connection"
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("server_name", ["chat_server.py", "chat_server2.py"])
+def test_chat_server_quits_while_clients_are_connected(example, server_name):
+    # "quit": the server's main thread closes every member's socket while
+    # their tasks wait in recv_msg on them.  Those tasks stay waiting (as in
+    # pycos) instead of waking and changing the member set the main thread
+    # walks ("Set changed size during iteration").  Many members make the
+    # old race all but certain.
+    port = free_port()
+    server = example(server_name, "127.0.0.1", port)
+    server.expect(r"server at \('127\.0\.0\.1', %s\)" % port)
+    members = [socket.create_connection(("127.0.0.1", int(port)), timeout=30)
+               for _ in range(40)]
+    try:
+        # the last to connect is served by the newest task: once every other
+        # member has heard it, all the (FIFO-scheduled) tasks have joined
+        msg = b"roll call"
+        members[-1].sendall(struct.pack(">L", len(msg)) + msg)
+        for sock in members[:-1]:
+            size = struct.unpack(">L", _recv_exactly(sock, 4))[0]
+            assert b"says: " in _recv_exactly(sock, size)
+        out = server.finish(stdin=["quit"])
+        assert "Traceback" not in out and "changed size" not in out
+    finally:
+        for sock in members:
+            sock.close()
 
 
 def test_chat_sock_server_tells_who_joined_said_and_left(example):

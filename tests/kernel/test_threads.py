@@ -372,3 +372,119 @@ def test_finish_of_task_on_another_kernel_is_wrong_context(kernel):
 
     kernel.run(main)
     assert kt.join() == "bye"
+
+
+# -- calls from a thread that is not the kernel's --------------------------------
+
+def test_fd_closed_from_another_thread_leaves_its_waiter_waiting(default_kernel):
+    # as in pycos: a socket closed by the program's main thread does not wake
+    # the task reading it (that task would run while the main thread goes on);
+    # the kernel forgets the fd before the call returns, so a new file that
+    # gets the same number is watched for its own waiter
+    import socket
+    from picoos.kernel.io import fd_closed, wait_readable
+    from picoos.testing import wait_all_tasks_blocked
+
+    a, b = socket.socketpair()
+    woke = []
+
+    def reader(task=None):
+        try:
+            woke.append((yield wait_readable(a)))
+        except BaseException as exc:
+            woke.append(type(exc).__name__)
+            raise
+
+    def blocked(task=None):
+        yield wait_all_tasks_blocked()
+
+    r = Task(reader)
+    assert Task(blocked).value(timeout=BOUND) is None
+    fd = a.fileno()
+    fd_closed(a)
+    assert fd not in default_kernel._readers and fd not in default_kernel._fd_mask
+    a.close()
+    c, d = socket.socketpair()
+    try:
+        def new_reader(task=None):
+            return (yield wait_readable(c, timeout=BOUND))
+
+        n = Task(new_reader)
+        d.send(b"x")
+        assert n.value(timeout=BOUND) is True
+        assert r.is_alive() and woke == []
+        r.terminate()
+        assert r.value(timeout=BOUND) is None
+        assert woke == ["GeneratorExit"]
+    finally:
+        for s in (b, c, d):
+            s.close()
+
+
+def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(kernel):
+    # context.act_for: a thread running a task's own code; what it does for
+    # the task without a yield (a lock's release, an event's set, closing an
+    # fd) runs in the kernel's thread as that task, in order
+    import socket
+    from picoos import Event, Lock
+    from picoos.kernel.errors import ClosedResourceError
+    from picoos.kernel.io import fd_closed, wait_readable
+
+    lock, event = Lock(), Event()
+    a, b = socket.socketpair()
+    order = []
+
+    def other(task=None):
+        got = yield lock.acquire()
+        order.append(("other got the lock", got))
+        lock.release()
+
+    def reader(task=None):
+        try:
+            yield wait_readable(a)
+        except ClosedResourceError:
+            order.append("reader woken by the close")
+
+    in_body, gate = threading.Event(), threading.Event()
+
+    def blocker(task=None):
+        # holds the kernel's thread while the other thread acts for main
+        assert in_body.wait(BOUND) and gate.wait(BOUND)
+        yield
+
+    def body(task):
+        context.act_for(task)
+        try:
+            assert context.current_task() is task and context.acting_task() is task
+            in_body.set()
+            lock.release()
+            event.set()
+            # queued for the kernel's thread, which is held: nothing changed yet
+            order.append(("unchanged while the kernel is held",
+                          lock._owner is task and not event.is_set()))
+            gate.set()
+            fd_closed(a)                # returns once the kernel has run it
+        finally:
+            context.act_for(None)
+        assert context.current_task() is None
+        return threading.get_ident()
+
+    def main(task=None):
+        yield lock.acquire()
+        Task(other)
+        Task(reader)
+        yield task.sleep(0)             # both wait now
+        call = run_in_thread(body, task)
+        Task(blocker)
+        where = yield call
+        assert (yield event.wait(0)) is True
+        yield task.sleep(0)
+        return where != threading.get_ident()
+
+    try:
+        assert kernel.run(main) is True
+    finally:
+        a.close()
+        b.close()
+    assert order == [("unchanged while the kernel is held", True), ("other got the lock", True),
+                     "reader woken by the close"]

@@ -41,10 +41,11 @@ SERVER_CMD = "from picoos.dist.server import main; main()"
 class ServerProc:
     """A server process of a session."""
 
-    def __init__(self, sid: int, proc: subprocess.Popen, port: int):
+    def __init__(self, sid: int, proc: subprocess.Popen, port: int, net_port: int = 0):
         self.sid = sid
         self.proc = proc
-        self.port = port
+        self.port = port           # its control link
+        self.net_port = net_port   # its networked kernel (its Location's port)
         self.closing = False       # set when we stop it on purpose
 
 
@@ -118,12 +119,26 @@ class Session:
         log.warning("server %s (pid %s) died with status %s; starting a new one",
                     srv.sid, srv.proc.pid, status)
         self.send((P.SERVER_LOST, srv.sid, status))
+        self.replace_server(srv)
+
+    def replace_server(self, old: ServerProc) -> None:
+        """Start a server in place of ``old`` (which has exited) on its ports
+        when they are free, so it keeps its Location, as a restarted dispycos
+        server does; tell the client."""
         try:
-            new = self.start_server()
+            new = self.node.spawn_servers(1, [(old.port, old.net_port)])[0]
+            self.adopt(new)
         except (OSError, DistError) as exc:
-            log.error("cannot replace server %s: %s", srv.sid, exc)
+            log.error("cannot replace server %s: %s", old.sid, exc)
             return
         self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
+
+    def restart_server(self, srv: ServerProc, terminate: bool) -> None:
+        """close_server with restart: stop ``srv``, wait for it to exit (its
+        ports are then free), start its replacement."""
+        self.stop_server(srv, terminate=True, grace=3.0 if terminate else 10.0)
+        if not self.ended.is_set():
+            self.replace_server(srv)
 
     @staticmethod
     def stop_server(srv: ServerProc, terminate: bool = True, grace: float = 3.0) -> None:
@@ -166,11 +181,11 @@ class Session:
         elif kind == P.CLOSE_SERVER:
             _, sid, terminate, restart = msg
             srv = self.servers.get(sid)
-            if srv is not None:
+            if srv is not None and restart:     # waits for the old process: not here
+                threading.Thread(target=self.restart_server, args=(srv, terminate),
+                                 daemon=True, name=f"restart-server-{sid}").start()
+            elif srv is not None:
                 self.stop_server(srv, terminate)
-                if restart:
-                    new = self.start_server()
-                    self.send((P.SERVER_UP, new.sid, new.port, new.proc.pid))
         elif kind == P.ZOMBIE:
             self.set_zombie(msg[1])
         elif kind == P.DETACH:
@@ -287,9 +302,11 @@ class NodeDaemon:
 
     # -- server processes -------------------------------------------------------------
 
-    def spawn_servers(self, count: int) -> "list[ServerProc]":
+    def spawn_servers(self, count: int,
+                      ports: "list[tuple[int, int]] | None" = None) -> "list[ServerProc]":
         """Start ``count`` server processes at once and wait for their ports.
 
+        ``ports``: (control, kernel) ports each should take if they are free.
         Raises DistError when one exits before it listens.
         """
         cfg = self.cfg
@@ -297,15 +314,18 @@ class NodeDaemon:
                     "certfile": cfg.certfile, "keyfile": cfg.keyfile, "cafile": cfg.cafile,
                     "loglevel": logging.getLogger("picoos").getEffectiveLevel()}
         procs = []
-        for _ in range(count):
+        for i in range(count):
             with self.lock:
                 self.sid_counter += 1
                 sid = self.sid_counter
+            wanted = {}
+            if ports and i < len(ports):
+                wanted = {"ctl_port": ports[i][0], "net_port": ports[i][1]}
             proc = subprocess.Popen([sys.executable, "-c", SERVER_CMD], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, close_fds=True, cwd=self.dest_path,
                                     start_new_session=True)
             assert proc.stdin is not None
-            proc.stdin.write((json.dumps(dict(settings, sid=sid)) + "\n").encode())
+            proc.stdin.write((json.dumps(dict(settings, sid=sid, **wanted)) + "\n").encode())
             proc.stdin.flush()
             procs.append((sid, proc))
         out = []
@@ -316,7 +336,8 @@ class NodeDaemon:
                 proc.wait()
                 raise DistError(f"server process {sid} exited with status {proc.returncode} "
                                 f"before it listened")
-            out.append(ServerProc(sid, proc, json.loads(line)["port"]))
+            reply = json.loads(line)
+            out.append(ServerProc(sid, proc, reply["port"], reply.get("net_port", 0)))
         return out
 
     def take_servers(self, count: int) -> "list[ServerProc]":

@@ -175,7 +175,10 @@ class Server:
     def listen(self) -> socket.socket:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
+        try:    # a restarted server keeps the port of the one it replaces if it can
+            sock.bind((self.host, self.settings.get("ctl_port", 0)))
+        except OSError:
+            sock.bind((self.host, 0))
         sock.listen(4)
         return sock
 
@@ -467,14 +470,18 @@ def start_kernel(server: "Server") -> Any:
     """Start this process's networked kernel and register the job entry."""
     from picoos.kernel.sync import Lock
     from picoos.net import RPS, Pycos
-    kernel = Pycos(name=f"picoos-server-{server.sid}-{os.getpid()}", host=server.host,
-                   tcp_port=0, udp_port=0, discover_peers=False, secret=server.secret,
+    options = dict(name=f"picoos-server-{server.sid}-{os.getpid()}", host=server.host,
+                   udp_port=0, discover_peers=False, secret=server.secret,
                    certfile=server.settings.get("certfile") or None,
                    keyfile=server.settings.get("keyfile") or None,
                    cafile=server.settings.get("cafile") or None,
                    dest_path=os.getcwd(),     # the node's dest_path (our cwd)
                    max_file_size=server.max_file_size or None,
                    pulse_interval=server.settings.get("pulse_interval", 2.0))
+    try:    # a restarted server keeps the Location of the one it replaces if it can
+        kernel = Pycos(tcp_port=server.settings.get("net_port", 0), **options)
+    except OSError:
+        kernel = Pycos(tcp_port=0, **options)
     server.kernel = kernel
     server.cpu_lock = Lock()
     if RPS(job_entry, name=JOB_ENTRY).register() != 0:
@@ -555,7 +562,8 @@ def main() -> None:
     sock = server.listen()
     start_kernel(server)
     try:
-        sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}) + "\n")
+        sys.stdout.write(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid(),
+                                     "net_port": server.kernel.location.port}) + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
         os._exit(0)          # the node exited while we started: nobody to serve

@@ -7,6 +7,7 @@ one), ``tasks(where)`` the remote tasks of the running jobs, a task
 a silent node's jobs are given up, and a restarted server keeps its
 Location.
 """
+import os
 import queue
 import signal
 import time
@@ -190,5 +191,31 @@ def test_abandon_zombie_off_again_for_every_node(start_node):
         assert client.node_zombie_period(link) == pytest.approx(2.0)
         with pytest.raises(ValueError, match="unknown node"):
             client.abandon_zombie("10.255.255.1", True)
+    finally:
+        client.close(timeout=WAIT)
+
+
+def test_a_restarted_server_keeps_its_location(start_node):
+    node = start_node("-c", "2")
+    st = Statuses()
+    client = _client([node], st)
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.wait_servers(2, WAIT)
+        loc = client.servers()[0]
+        before = client.run_at(loc, apifuncs.pid).result(WAIT)
+        client.restart_server(loc)
+        assert st.wait(Scheduler.ServerClosed)[0].info == loc
+        st.wait(Scheduler.ServerInitialized, 3)
+        assert st.seen[-1].info == loc and loc in client.servers()
+        after = client.run_at(loc, apifuncs.pid).result(WAIT)
+        assert after != before                      # a fresh process at the same Location
+        # a server that dies is replaced at its Location too
+        other = [s for s in client.servers() if s != loc][0]
+        pid = client.run_at(other, apifuncs.pid).result(WAIT)
+        os.kill(pid, signal.SIGKILL)
+        st.wait(Scheduler.ServerInitialized, 4)
+        assert st.seen[-1].info == other
+        assert client.run_at(other, apifuncs.pid).result(WAIT) != pid
     finally:
         client.close(timeout=WAIT)

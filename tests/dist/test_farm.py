@@ -401,10 +401,16 @@ def test_suspend_resume_and_restart(start_node):
     assert {j.node_name for j in jobs} == {"node0", "node1"}
     old = [s for s in client.servers() if s.addr == "127.0.0.1" and
            client._server(s).node.key == b.addr][0]
+    before = client.run_at(old, jobfuncs.where_am_i).result(WAIT)
     client.restart_server(old)
-    assert _wait_for(lambda: old not in client.servers() and len(client.servers()) == 2)
+    seen = []
+    assert _wait_for(lambda: seen.extend(m.status for m in statuses(statusq)) or
+                     seen.count(Scheduler.ServerInitialized) == 3)
+    # a fresh process in its place, at its Location (as in dispycos)
+    assert old in client.servers() and len(client.servers()) == 2
+    assert client.run_at(old, jobfuncs.where_am_i).result(WAIT) != before
     assert client.run_at(b.addr, jobfuncs.square, 5).result(WAIT) == 25
-    seen = [m.status for m in statuses(statusq)]
+    seen += [m.status for m in statuses(statusq)]
     for status in (Scheduler.NodeSuspended, Scheduler.NodeResumed, Scheduler.ServerClosed):
         assert status in seen, STATUS_NAMES[status]
     assert seen.count(Scheduler.ServerInitialized) == 3

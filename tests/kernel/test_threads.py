@@ -488,3 +488,23 @@ def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(ke
         b.close()
     assert order == [("unchanged while the kernel is held", True), ("other got the lock", True),
                      "reader woken by the close"]
+
+
+def test_hot_swappable_from_a_thread_acting_for_the_task(kernel):
+    def body(task):
+        context.act_for(task)
+        try:
+            return task.hot_swappable(True)
+        finally:
+            context.act_for(None)
+
+    def outsider(task):
+        return task.hot_swappable(True)      # acts for no task: refused
+
+    def main(task=None):
+        refused = yield run_in_thread(outsider, task)
+        got = yield run_in_thread(body, task)
+        yield task.sleep(0)
+        return refused, got, task._rare.hot_swappable
+
+    assert kernel.run(main) == (-1, 0, True)

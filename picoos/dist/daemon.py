@@ -71,12 +71,6 @@ class Session:
 
     # -- servers ---------------------------------------------------------------
 
-    def start_server(self) -> ServerProc:
-        """One server for this session: a pre-started one if any, else a new one."""
-        srv = self.node.take_servers(1)[0]
-        self.adopt(srv)
-        return srv
-
     def start_servers(self, count: int) -> "list[ServerProc]":
         servers = self.node.take_servers(count)
         for srv in servers:
@@ -248,6 +242,9 @@ class Session:
             self.stop_server(srv, terminate=False)
         for srv in servers:
             self.stop_server(srv, terminate=True)
+        # the next servers take these ports, so that the node's servers keep
+        # their Locations over sessions (restart_node) as dispycos's do
+        self.node.free_ports = [(srv.port, srv.net_port) for srv in servers]
         for f in self._files.values():
             f.close()
         remove_tree(self.dir)
@@ -278,6 +275,7 @@ class NodeDaemon:
         self.session_counter = 0
         self.sid_counter = 0
         self.pool: "list[ServerProc]" = []          # pre-started servers waiting for a client
+        self.free_ports: "list[tuple[int, int]]" = []   # ports of the last session's servers
         self._attached = threading.Event()         # set when a client attaches
         self._refilled = threading.Event()         # clear while a pre-start runs
         self._refilled.set()
@@ -348,8 +346,13 @@ class NodeDaemon:
             taken, self.pool = self.pool[:count], self.pool[count:]
         taken = [s for s in taken if s.proc.poll() is None]
         if len(taken) < count:
-            taken += self.spawn_servers(count - len(taken))
+            taken += self.spawn_servers(count - len(taken), self._take_free_ports())
         return taken
+
+    def _take_free_ports(self) -> "list[tuple[int, int]]":
+        with self.lock:
+            ports, self.free_ports = self.free_ports, []
+        return ports
 
     def refill_pool(self) -> None:
         """Pre-start servers so the next client gets them without waiting."""
@@ -361,7 +364,7 @@ class NodeDaemon:
                 return
             self._refilled.clear()
         try:
-            fresh = self.spawn_servers(missing)
+            fresh = self.spawn_servers(missing, self._take_free_ports())
         except (OSError, DistError) as exc:
             log.error("cannot pre-start servers: %s", exc)
             return

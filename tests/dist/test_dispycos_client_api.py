@@ -219,3 +219,22 @@ def test_a_restarted_server_keeps_its_location(start_node):
         assert client.run_at(other, apifuncs.pid).result(WAIT) != pid
     finally:
         client.close(timeout=WAIT)
+
+
+def test_a_restarted_node_keeps_its_servers_locations(start_node):
+    node = start_node("-c", "2")
+    st = Statuses()
+    client = _client([node], st)
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.wait_servers(2, WAIT)
+        before = set(client.servers())
+        pids = {client.run_at(s, apifuncs.pid).result(WAIT) for s in before}
+        client.restart_node("127.0.0.1")
+        st.wait(Scheduler.NodeClosed)
+        st.wait(Scheduler.ServerInitialized, 4)
+        assert set(client.servers()) == before       # fresh processes at the same Locations
+        again = {client.run_at(s, apifuncs.pid).result(WAIT) for s in before}
+        assert not again & pids
+    finally:
+        client.close(timeout=WAIT)

@@ -307,7 +307,7 @@ class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
             link.send_bye()
             raw = peer.out._sock
             raw.settimeout(min(self.connect_timeout, 2.0))
-            raw.sendall(link.data_to_send())
+            raw.sendall(peer.unsent + link.data_to_send())
         except (OSError, NetError):
             pass
 

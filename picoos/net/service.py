@@ -76,7 +76,7 @@ class NetService:
         pending = self._pending
         group = pending.group(len(peers), accept or (lambda v: True))
         for p in peers:
-            p.post(("req", pending.add(group, p.location), op, args))
+            p.post_now(("req", pending.add(group, p.location), op, args))
         try:
             value = yield pending.wait(group, timeout)
         finally:
@@ -93,7 +93,7 @@ class NetService:
         if peer is None or peer.state == "closed":
             return -1
         rid = self._pending.add_callback(location, callback)
-        if not peer.post(("req", rid, op, args)):
+        if not peer.post_now(("req", rid, op, args)):
             self._pending.forget_id(rid)
             return -1
         return 0
@@ -229,7 +229,7 @@ class NetService:
         if isinstance(result, SubCall) or hasattr(result, "_apply"):
             self._spawn_daemon(self._serve_later, peer, rid, op, result)
         else:
-            peer.post(("rep", rid, result))
+            peer.post_now(("rep", rid, result))
 
     def _serve_later(self, peer, rid, op, trap, task=None):
         try:

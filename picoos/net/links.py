@@ -5,7 +5,11 @@ A->B, which A opened and on which only A sends, and B->A. Each link has a
 reader task; each peer has one sender task, which first opens the outgoing
 link (connect, TLS, handshake, INFO) and then turns queued messages into
 frames, batching whatever is queued into one write, and sends a PING when
-nothing else went out for `pulse_interval` seconds. A reader reads with a
+nothing else went out for `pulse_interval` seconds. A request or a reply
+to an idle peer skips the sender (`Peer.post_now`): it is written in the
+step that posts it, so an answer leaves before the work its request set
+off, once per input from that peer (what follows in the same burst is
+batched by the sender as before). A reader reads with a
 time-out of `peer_timeout` on the incoming link (the peer's sender pings
 it), so a silent peer is noticed within that bound; any error, EOF, bad
 frame or failed MAC on either link ends the peer (`kernel._peer_lost`).

@@ -284,14 +284,16 @@ class FleetControl:
         with ``retry``), as dispycos's scheduler abandons a zombie node.
         """
         flag = bool(flag)
+        flags = self._zombie_flags()
         if location is None:
             self.abandon_zombie_nodes = flag
+            flags.clear()                        # the client's flag for every node
             nodes = list(self._nodes.values())
             for n in nodes:
-                n.abandon_zombie = None          # the client's flag from now on
+                n.abandon_zombie = None
         else:
             n = self._node(location)
-            n.abandon_zombie = flag
+            n.abandon_zombie = flags[n.key] = flag   # kept should the node rejoin
             nodes = [n]
         for n in nodes:
             if n.state in (READY, SUSPENDED):
@@ -301,8 +303,17 @@ class FleetControl:
         """Idle seconds after which ``node`` may give this client up (0: never)."""
         if self.zombie_period:
             return self.zombie_period
-        flag = self.abandon_zombie_nodes if node.abandon_zombie is None else node.abandon_zombie
+        flag = self._zombie_flags().get(node.key, node.abandon_zombie)
+        if flag is None:
+            flag = self.abandon_zombie_nodes
         return min(MAX_ZOMBIE_PERIOD, 10 * self.pulse_interval) if flag else 0.0
+
+    def _zombie_flags(self) -> dict:
+        """abandon_zombie() flags given for single nodes, by "addr:port"."""
+        flags = getattr(self, "_node_zombie_flags", None)
+        if flags is None:
+            flags = self._node_zombie_flags = {}
+        return flags
 
     # -- servers ----------------------------------------------------------------------------
 

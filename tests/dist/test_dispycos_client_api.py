@@ -164,17 +164,18 @@ def test_rtask_returns_when_the_server_is_free(start_node):
 def test_abandon_zombie_lets_a_node_give_up_an_idle_client(start_node, at_start):
     node = start_node("-c", "1")
     st = Statuses()
-    client = _client([node], st, pulse_interval=0.2, abandon_zombie_nodes=at_start)
+    client = _client([node], st, pulse_interval=0.3, abandon_zombie_nodes=at_start)
     try:
         client.schedule(timeout=WAIT)
         assert client.run(apifuncs.pid).result(WAIT)
         assert client.node_zombie_period(client._node("127.0.0.1")) == \
-            (pytest.approx(2.0) if at_start else 0.0)
+            (pytest.approx(3.0) if at_start else 0.0)
         if not at_start:
             client.abandon_zombie(client.nodes()[0], True)   # from now on, for this node
-        # idle for ten heartbeats (2 s): the node ends the session for good
+        # idle for ten heartbeats (3 s): the node ends the session for good (the
+        # client does not dial it again)
         st.wait(Scheduler.NodeDisconnected)
-        assert client.nodes() == [] and client.targets == []
+        _until(lambda: client.targets == [] and client.nodes() == [])
     finally:
         client.close(timeout=WAIT)
 

@@ -102,7 +102,21 @@ class Dispatcher:
             if best is not None:
                 self._queue.popleft()
                 return job, best
+            # the first job waits for a free server; an I/O job behind it
+            # needs no free slot and goes now (a dispycos io_rtask never
+            # waits for CPU jobs)
+            for i, job in enumerate(self._queue):
+                if job.io:
+                    srv = self._least_busy(servers, job)
+                    if srv is None:
+                        break
+                    del self._queue[i]
+                    return job, srv
         return None, None
+
+    def _least_busy(self, servers: List[ServerLink], job: Job) -> Optional[ServerLink]:
+        fit = [s for s in servers if self._fits(s, job)]
+        return min(fit, key=lambda s: len(s.inflight) + len(s.io_jobs)) if fit else None
 
     # -- the dispatcher task ----------------------------------------------------------------
 

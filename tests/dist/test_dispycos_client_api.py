@@ -239,3 +239,20 @@ def test_a_restarted_node_keeps_its_servers_locations(start_node):
         assert not again & pids
     finally:
         client.close(timeout=WAIT)
+
+
+def test_an_io_job_does_not_wait_behind_queued_task_jobs(start_node):
+    node = start_node("-c", "1")
+    client = _client([node])
+    try:
+        client.schedule(timeout=WAIT)
+        first, second = client.run(apifuncs.hold), client.run(apifuncs.hold)
+        _until(lambda: first.rtask is not None)
+        assert client.run_async(apifuncs.pid).result(WAIT)
+        assert second.state == "queued"             # the server is still first's alone
+        first.rtask.send(1)
+        _until(lambda: second.rtask is not None)
+        second.rtask.send(2)
+        assert (first.result(WAIT), second.result(WAIT)) == (1, 2)
+    finally:
+        client.close(timeout=WAIT)

@@ -24,8 +24,8 @@ closes the generator after the running step.
 The job's thread acts for its task (the kernel's ``context.act_for``):
 ``Pycos.cur_task()`` there is the task, and the calls that act for the
 calling task without a ``yield`` (``Lock.release``, ``Condition.notify``,
-``Event.set``, ``Semaphore.release``, closing a socket) are handed to the
-kernel's thread, where they run before the job's next trap. Tasks, locks
+``Event.set``, ``Semaphore.release``, closing a socket) run in the
+kernel's thread while the job's thread waits for them. Tasks, locks
 and channels the job makes belong to the default kernel, which on a server
 is the server's kernel.
 

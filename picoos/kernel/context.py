@@ -19,7 +19,6 @@ there as that task.
 This tiny module exists so that tasks, locks and channels can find their
 kernel without importing the scheduler (and so without import cycles).
 """
-import logging
 import threading
 from functools import wraps
 from threading import get_ident
@@ -70,8 +69,8 @@ def act_for(task):
     `act_for(None)`: it runs the task's own code outside the kernel's thread.
 
     There `current_task()` (and so `Pycos.cur_task()`) is `task`, and every
-    `kernel_side` call runs in the kernel's thread as `task`, in the order
-    made, before the kernel resumes the task with what it yields next.
+    `kernel_side` call runs in the kernel's thread as `task` (see
+    `call_in_kernel`).
     """
     _acting.task = task
 
@@ -88,30 +87,50 @@ def kernel_side(method):
     """Mark a method that changes kernel-owned state for the calling task
     without a `yield` (a lock's release, an event's set).
 
-    In a kernel thread, or a thread that acts for no task, it runs at once
-    and gives its result.  In a thread acting for a task (`act_for`), it is
-    queued to that task's kernel and runs there as the task; the caller gets
-    None at once.  An exception it raises there is logged (the caller has
-    moved on): check arguments before the marked method is called.
+    In a kernel thread, or a thread that acts for no task, it runs at once.
+    In a thread acting for a task (`act_for`), it runs in that task's
+    kernel's thread as the task (`call_in_kernel`); the caller gets its
+    result or exception, as if it had run there.
     """
+    kernels = by_thread
+
     @wraps(method)
     def call(*args):
-        if get_ident() not in by_thread:
-            task = getattr(_acting, "task", None)
-            if task is not None:
-                kernel = task._kernel
-                kernel._threadsafe(_run_as, kernel, task, method, args)
-                return None
+        if get_ident() in kernels:
+            return method(*args)
+        task = getattr(_acting, "task", None)
+        if task is not None:
+            return call_in_kernel(task._kernel, task, method, args)
         return method(*args)
     return call
 
 
-def _run_as(kernel, task, fn, args):
-    saved, kernel._current = kernel._current, task
-    try:
-        fn(*args)
-    except Exception:  # nobody to hand it to: the caller's thread has moved on
-        logging.getLogger("picoos.kernel").exception(
-            "%s for task %r failed", getattr(fn, "__qualname__", fn), task)
-    finally:
-        kernel._current = saved
+def call_in_kernel(kernel, task, fn, args):
+    """Run `fn(*args)` in `kernel`'s thread (with `task` as its current
+    task, if not None) and wait for it; give its result or raise its
+    exception.  For a thread that is not `kernel`'s: the kernel's state then
+    changes in its own thread only, after what this thread asked for before.
+    A kernel that has shut down has no thread: `fn` runs in the caller's."""
+    done = threading.Event()
+    outcome = []
+
+    def run():
+        saved, kernel._current = kernel._current, task
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+        finally:
+            kernel._current = saved
+            done.set()
+    if kernel._threadsafe(run) != 0:
+        return fn(*args)
+    while not done.wait(1.0):
+        if kernel._closed:
+            # shut down after taking the call but before running it
+            if not done.is_set():
+                return fn(*args)
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value

@@ -132,20 +132,3 @@ class FdWaits:
         if fd in self._fd_mask:
             del self._fd_mask[fd]
             self._notifier.unregister(fd)
-
-    def _fd_closed_elsewhere(self, fd, wake):
-        """`_fd_closed` for a thread that is not this kernel's: run it in the
-        kernel's thread and return once it has run (or the kernel ended)."""
-        import threading
-        done = threading.Event()
-
-        def forget():
-            try:
-                self._fd_closed(fd, wake)
-            finally:
-                done.set()
-        if self._threadsafe(forget) != 0:
-            return
-        while not done.wait(1.0):
-            if self._closed or self._quit:
-                return

@@ -83,8 +83,9 @@ def fd_closed(fd):
         return
     task = context.acting_task()
     if task is not None:
-        task._kernel._fd_closed_elsewhere(fd, True)
+        k = task._kernel
+        context.call_in_kernel(k, task, k._fd_closed, (fd,))
         return
     k = context.default
     if k is not None and not k._quit:
-        k._fd_closed_elsewhere(fd, False)
+        context.call_in_kernel(k, None, k._fd_closed, (fd, False))

@@ -10,9 +10,11 @@ timed-out or terminated waiter is taken out by the kernel through it.
 A primitive belongs to the kernel (thread) whose tasks use it; it is not a
 lock between threads.  Its state changes in that kernel's thread only: the
 methods that change it without a `yield` are marked `kernel_side`, so that
-a thread running a task's code for it (see `context.act_for`) hands the
-change to the kernel's thread.
+a thread running a task's code for it (see `context.act_for`) has them run
+in the kernel's thread.
 """
+from threading import get_ident
+
 from . import context
 from .context import kernel_side
 from .errors import InvalidArgument, LockNotOwned, WrongContext
@@ -23,8 +25,13 @@ from .waitq import WaitQueue
 __all__ = ["Lock", "RLock", "Condition", "Event", "Semaphore"]
 
 
+_kernel_of_thread = context.by_thread.get
+
+
 def _me(what):
-    task = context.current_task()
+    # in a kernel thread (the common case) without a further call
+    kernel = _kernel_of_thread(get_ident())
+    task = kernel._current if kernel is not None else context.current_task()
     if task is None:
         raise WrongContext("%s must be called from a task" % what)
     return task
@@ -33,7 +40,9 @@ def _me(what):
 def _lock_timeout(blocking, timeout, what):
     """threading's convention: timeout -1 (or None) means wait forever; as in
     pycos, so does any other negative timeout."""
-    if timeout is not None:
+    if timeout == -1 or timeout is None:
+        timeout = None
+    else:
         checked = _check_timeout(timeout, what)
         timeout = None if timeout < 0 else checked
     if not blocking:
@@ -115,6 +124,7 @@ class Lock(_AsyncWith):
             return True
         return False
 
+    @kernel_side
     def release(self):
         """Release the lock (no `yield` needed).  Raises `LockNotOwned` when
         the calling task does not hold it."""
@@ -122,18 +132,15 @@ class Lock(_AsyncWith):
         if self._owner is not task:
             raise LockNotOwned("Lock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
-        self._hand_over()
-
-    @kernel_side
-    def _hand_over(self):
-        self._owner = self._waiters.wake_first(True)
+        nxt = self._waiters.wake_first(True)
+        self._owner = nxt
 
     def locked(self) -> bool:
         return self._owner is not None
 
     def _abandon(self, task):
         if self._owner is task:
-            self._hand_over()
+            self._owner = self._waiters.wake_first(True)
 
     def _taken(self, task):
         pass
@@ -164,16 +171,13 @@ class RLock(_AsyncWith):
             return True
         return False
 
+    @kernel_side
     def release(self):
         """Release once.  Raises `LockNotOwned` when the caller does not hold it."""
         task = _me("RLock.release")
         if self._owner is not task:
             raise LockNotOwned("RLock.release: task %r does not hold this lock (%s)"
                                % (task, "held by %r" % (self._owner,) if self._owner else "unlocked"))
-        self._release_once()
-
-    @kernel_side
-    def _release_once(self):
         self._depth -= 1
         if self._depth == 0:
             self._hand_over()
@@ -220,29 +224,23 @@ class Condition(RLock):
         self._depth = depth
         return notified
 
+    @kernel_side
     def notify(self, n=1):
         """Wake up to `n` waiting tasks (they retake the lock in turn)."""
         task = _me("Condition.notify")
         if self._owner is not task:
             raise LockNotOwned("Condition.notify: task %r does not hold the condition's lock" % task)
-        self._notify(n)
-
-    @kernel_side
-    def _notify(self, n):
         for _ in range(n):
             if self._notified.wake_first(True) is None:
                 break
 
+    @kernel_side
     def notify_all(self):
         """Wake every waiting task."""
         task = _me("Condition.notify_all")
         if self._owner is not task:
             raise LockNotOwned("Condition.notify_all: task %r does not hold the condition's lock"
                                % task)
-        self._notify_all()
-
-    @kernel_side
-    def _notify_all(self):
         self._notified.wake_all(True)
 
     notifyAll = notify_all

@@ -506,22 +506,19 @@ class Task:
 
     # -- hot swap ------------------------------------------------------
 
+    @context.kernel_side
     def hot_swappable(self, flag) -> int:
         """Allow (`True`) or refuse hot swapping of this task; call it from
         the task itself.  A swap requested while refused waits until this
         is called with True."""
-        if context.current_task() is not self:
+        if self._kernel._current is not self:
             logger.warning("hot_swappable: must be called by task %r itself", self)
             return -1
-        self._set_hot_swappable(bool(flag))
-        return 0
-
-    @context.kernel_side
-    def _set_hot_swappable(self, flag):
         rare = self._rare_part()
-        rare.hot_swappable = flag
+        rare.hot_swappable = bool(flag)
         if flag and rare.swap is not None and at_swap_point(self):
             self._kernel._start_swap(self)
+        return 0
 
     def hot_swap(self, target, *args, **kwargs) -> int:
         """Replace this task's generator with `target(*args, **kwargs)`.

@@ -424,11 +424,17 @@ def test_fd_closed_from_another_thread_leaves_its_waiter_waiting(default_kernel)
 def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(kernel):
     # context.act_for: a thread running a task's own code; what it does for
     # the task without a yield (a lock's release, an event's set, closing an
-    # fd) runs in the kernel's thread as that task, in order
+    # fd: methods marked kernel_side) runs in the kernel's thread as that
+    # task, and the thread gets the result or the exception
     import socket
     from picoos import Event, Lock
-    from picoos.kernel.errors import ClosedResourceError
+    from picoos.kernel.errors import ClosedResourceError, LockNotOwned
     from picoos.kernel.io import fd_closed, wait_readable
+
+    class Probe:
+        @context.kernel_side
+        def where(self, arg):
+            return threading.get_ident(), context.current_task(), arg
 
     lock, event = Lock(), Event()
     a, b = socket.socketpair()
@@ -437,6 +443,7 @@ def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(ke
     def other(task=None):
         got = yield lock.acquire()
         order.append(("other got the lock", got))
+        yield event.wait()
         lock.release()
 
     def reader(task=None):
@@ -445,39 +452,33 @@ def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(ke
         except ClosedResourceError:
             order.append("reader woken by the close")
 
-    in_body, gate = threading.Event(), threading.Event()
+    checks, others = [], []
 
-    def blocker(task=None):
-        # holds the kernel's thread while the other thread acts for main
-        assert in_body.wait(BOUND) and gate.wait(BOUND)
-        yield
-
-    def body(task):
+    def body(task, kernel_thread):
         context.act_for(task)
         try:
             assert context.current_task() is task and context.acting_task() is task
-            in_body.set()
+            assert Probe().where(7) == (kernel_thread, task, 7)
             lock.release()
+            # done in the kernel's thread before release() returned
+            checks.append(("handed over", lock._owner is others[0]))
+            with pytest.raises(LockNotOwned):
+                lock.release()
             event.set()
-            # queued for the kernel's thread, which is held: nothing changed yet
-            order.append(("unchanged while the kernel is held",
-                          lock._owner is task and not event.is_set()))
-            gate.set()
-            fd_closed(a)                # returns once the kernel has run it
+            checks.append(("event set", event.is_set()))
+            fd_closed(a)
         finally:
             context.act_for(None)
-        assert context.current_task() is None
+        assert context.current_task() is None and context.acting_task() is None
+        assert Probe().where(1) == (threading.get_ident(), None, 1)   # acting for none
         return threading.get_ident()
 
     def main(task=None):
         yield lock.acquire()
-        Task(other)
+        others.append(Task(other))
         Task(reader)
         yield task.sleep(0)             # both wait now
-        call = run_in_thread(body, task)
-        Task(blocker)
-        where = yield call
-        assert (yield event.wait(0)) is True
+        where = yield run_in_thread(body, task, threading.get_ident())
         yield task.sleep(0)
         return where != threading.get_ident()
 
@@ -486,8 +487,8 @@ def test_a_thread_acting_for_a_task_changes_kernel_state_in_the_kernel_thread(ke
     finally:
         a.close()
         b.close()
-    assert order == [("unchanged while the kernel is held", True), ("other got the lock", True),
-                     "reader woken by the close"]
+    assert checks == [("handed over", True), ("event set", True)]
+    assert order == [("other got the lock", True), "reader woken by the close"]
 
 
 def test_hot_swappable_from_a_thread_acting_for_the_task(kernel):

@@ -21,12 +21,21 @@ entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
 Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
 whose kernel link drops (``peer_status``) is lost at once.
 
-On that kernel two more tasks keep the fleet (:mod:`picoos.dist.dispatch`):
-the dispatcher (queue -> servers) and the keeper (heartbeats, liveness,
-re-dialling). Threads remain where the work blocks: one per node being
-dialled, one reader per node and per server control link
-(:mod:`picoos.dist.fleet`, blocking sockets). All job bookkeeping is under
-one lock, since plain threads submit and wait for jobs too.
+What runs where: the client's work runs as tasks on that kernel (in the
+program's kernel thread, or in the one thread of the private kernel made
+here). :mod:`picoos.dist.dispatch` has the dispatcher (queue -> servers),
+the keeper (heartbeats, liveness, re-dialling), a dial task per node being
+attached and, with ``discover``, the discovery task (UDP pings and pongs);
+:mod:`picoos.dist.fleet` has a task per server being connected and set up
+and a reader task per node and per server control link;
+:mod:`picoos.dist.clientlink` a writer task per link. Other threads: the
+kernel's pool (reading and writing files, waiting for code shipped after
+start-up), a short-lived one per node or server that
+:mod:`picoos.dist.control` closes once its jobs are done, and the
+program's own: plain threads submit and wait for jobs
+(``client.run(...).result()``), so all job bookkeeping is under one lock;
+a task of the client's kernel never waits for that lock longer than
+another holder's short update.
 """
 from __future__ import annotations
 
@@ -165,7 +174,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         self._next_id = 1
         self._nodes: Dict[str, NodeLink] = {}       # "addr:port" -> NodeLink
         self._servers: Dict[str, ServerLink] = {}   # location -> ready ServerLink
-        self._dialling: set = set()
+        self._dialling: Dict[str, Any] = {}        # "addr:port" -> task attaching to it
         self._next_dial: Dict[Tuple[str, int], float] = {}
         self._errors: Dict[str, str] = {}           # last error per target, for messages
         self._file_events: Dict[Tuple[str, str], Any] = {}
@@ -247,9 +256,6 @@ class Client(FleetControl, TaskJobs, Dispatcher):
             self._start_net()
             self._scheduled = True
             self.started_at = time.time()
-            if self.discover:   # UDP broadcasts on a blocking socket
-                threading.Thread(target=self._discover, daemon=True,
-                                 name="client-discover").start()
         deadline = None if timeout is None else time.monotonic() + timeout
         # with nodes or servers held back (disable_nodes/disable_servers) the
         # program enables them once it hears of them, maybe only after this
@@ -413,13 +419,14 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         srv = srv or ServerLink(node, sid, port, pid)
         with self._lock:
             node.servers[sid] = srv
-        threading.Thread(target=self._connect_server, args=(srv,), daemon=True,
-                         name=f"connect-{srv.location}").start()
+        self._spawn(self._connect_server, srv)
 
-    def _connect_server(self, srv: ServerLink) -> None:
+    def _connect_server(self, srv: ServerLink, task: Any = None) -> Any:
+        """A task: connect and set up one server, then find its job entry."""
+        task.set_daemon()
         node = srv.node
         try:    # the node's first server runs node_setup while the others wait
-            srv.connect(self)
+            yield srv.connect(self)
         except Exception as exc:
             log.error("server %s not usable: %s", srv.location, exc)
             self._errors[node.key] = str(exc)

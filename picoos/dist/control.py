@@ -330,17 +330,6 @@ class FleetControl:
                 return
         self.resume_server(s.location)
 
-    def wait_enabled(self, srv: ServerLink) -> tuple:
-        """Block a server's set-up (in a thread) until enable_server(); its
-        arguments. Raises SetupError when the server, its node or the client
-        closes first."""
-        with self._cv:
-            while True:
-                args = self.enabled_args(srv)
-                if args is not None:
-                    return args
-                self._cv.wait(1.0)
-
     def enabled_args(self, srv: ServerLink) -> Optional[tuple]:
         """With the lock held: the server_setup arguments enable_server() gave
         ``srv``, None while it has not been called (a server's set-up waits).

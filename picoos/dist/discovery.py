@@ -8,14 +8,17 @@ signed with HMAC-SHA256 under a key derived from the shared secret, stamped
 with the sender's clock and a random nonce; stale, replayed or unsigned
 datagrams are dropped, and nothing is ever unpickled. A pong only leads to a
 TCP connection, which must still pass the full handshake
-(:mod:`picoos.dist.wire`). This module is the blocking-socket I/O around
-that codec for the node daemon's and the client's threads.
+(:mod:`picoos.dist.wire`). This module is the socket side of that codec:
+the node daemon answers on a blocking socket in a thread of its own; the
+client's :class:`Discoverer` only sends pings and reads pongs, and its
+socket is waited on by a task of the client's kernel
+(:meth:`picoos.dist.dispatch.Dispatcher._discover`).
 """
 from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from picoos.net.discovery import MAX_DATAGRAM, DiscoveryCodec
 from picoos.net.errors import DiscoveryError
@@ -54,7 +57,8 @@ def serve_discovery(sock: socket.socket, codec: DiscoveryCodec, name: str, tcp_p
 
 
 class Discoverer:
-    """Client side: broadcast pings, collect the nodes that answer."""
+    """Client side: broadcast pings and read the nodes' pongs (``sock`` is
+    for the caller to wait on; ``close()`` closes it)."""
 
     def __init__(self, secret: str, udp_port: int, extra: Tuple[str, ...] = ("127.0.0.1",)):
         self.codec = DiscoveryCodec(secret)
@@ -72,28 +76,16 @@ class Discoverer:
             except OSError:
                 pass    # no broadcast route (a container): the extra addresses still work
 
-    def collect(self, timeout: float) -> Dict[Tuple[str, int], str]:
-        """Pongs received within ``timeout``: {(host, tcp port): node name}."""
-        found: Dict[Tuple[str, int], str] = {}
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return found
-            self.sock.settimeout(left)
-            try:
-                data, addr = self.sock.recvfrom(MAX_DATAGRAM + 1)
-            except socket.timeout:
-                return found
-            except OSError:
-                return found
-            ann = _decode(self.codec, data)
-            if ann is None or ann.kind != "pong":
-                continue
-            host = ann.addrs[0] if ann.addrs else addr[0]
-            if host in ("0.0.0.0", "::", ""):
-                host = addr[0]
-            found[(host, ann.port)] = ann.name
+    def pong(self, data: bytes, addr: Tuple[str, int]) -> Optional[Tuple[Tuple[str, int], str]]:
+        """A datagram from ``addr`` read as a node's pong: ((host, tcp port),
+        node name), or None when it is not a valid pong for us."""
+        ann = _decode(self.codec, data)
+        if ann is None or ann.kind != "pong":
+            return None
+        host = ann.addrs[0] if ann.addrs else addr[0]
+        if host in ("0.0.0.0", "::", ""):
+            host = addr[0]
+        return (host, ann.port), ann.name
 
     def close(self) -> None:
         self.sock.close()

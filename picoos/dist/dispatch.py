@@ -12,13 +12,16 @@ dispatcher without leaving the kernel's thread; a plain thread
 **keeper** task sends heartbeats, declares silent nodes lost and re-dials
 lost ones every tick.
 
-Discussion: what blocks stays off the kernel's thread. Attaching to a node
-(connect, handshake, files, ``node_setup``) runs in a dial thread, the
-keeper skips a heartbeat rather than wait while another thread sends on
-that node's control link (whatever that thread sends tells the node the
-client is alive too), and code shipped after start-up is sent and waited
-for in the kernel's thread pool, so a slow node never stalls the jobs of
-the others.
+The keeper also starts a **dial** task per node to attach (connect,
+handshake, files, ``node_setup``: :meth:`~picoos.dist.fleet.NodeLink.attach`)
+and, when the client finds nodes by broadcast, the **discovery** task; it
+ends both when the client closes.
+
+Discussion: nothing here blocks the kernel's thread. Control links are
+driven by tasks (:mod:`picoos.dist.clientlink`): a heartbeat is queued on
+the node's link and written by its writer task, and code shipped after
+start-up is sent and waited for in the kernel's thread pool, so a slow node
+never stalls the jobs of the others.
 """
 from __future__ import annotations
 
@@ -41,15 +44,27 @@ INSTALL_TIMEOUT = 120.0   # seconds a server has to install code shipped after s
 class WakingCondition(threading.Condition):
     """The client's condition variable: a change that wakes its waiting
     threads also wakes the dispatcher task (``on_notify`` runs with the lock
-    held, so it sees the queues as the change left them)."""
+    held, so it sees the queues as the change left them) and the tasks that
+    asked with ``wake_task`` (a server's set-up waiting for its node's)."""
 
     def __init__(self, lock: Any, on_notify: Any):
         super().__init__(lock)
         self._on_notify = on_notify
+        self._tasks: List[Any] = []     # tasks to send None at the next notify_all
+
+    def wake_task(self, task: Any) -> None:
+        """With the lock held: send ``task`` a message (None) at the next
+        ``notify_all``; the task waits for it with ``receive``."""
+        if task not in self._tasks:
+            self._tasks.append(task)
 
     def notify_all(self) -> None:
         super().notify_all()
         self._on_notify()
+        if self._tasks:
+            tasks, self._tasks = self._tasks, []
+            for task in tasks:
+                task.send(None)
 
     notifyAll = notify_all
 
@@ -182,9 +197,11 @@ class Dispatcher:
     # -- the keeper task: heartbeats, liveness, dialling -------------------------------------
 
     def _keeper(self, task: Any = None) -> Any:
+        from picoos.kernel.task import Task
         task.set_daemon()
         next_beat = 0.0
         tick = min(self.pulse_interval / 4.0, 0.5)
+        finder = Task(self._discover) if self.discover else None
         while not self._closed:
             now = time.monotonic()
             with self._lock:
@@ -207,55 +224,81 @@ class Dispatcher:
                     continue
                 if key in self._dialling or now < self._next_dial.get(target, 0.0):
                     continue
-                self._dialling.add(key)
                 self._next_dial[target] = now + min(self.pulse_interval, 2.0)
-                # attaching blocks (connect, handshake, files, node_setup)
-                threading.Thread(target=self._dial, args=(target, key), daemon=True,
-                                 name=f"dial-{key}").start()
+                self._dialling[key] = Task(self._dial, target, key)
             for node, load in beats:
-                _beat(node, load)
+                node.send((P.HEARTBEAT, load))    # False: its reader reports the broken link
             # the keeper's tick; close() wakes it at once
             yield task.receive(tick)
+        # closed: what is still being dialled or looked for is not wanted
+        for other in [finder] + list(self._dialling.values()):
+            if other is not None and other.is_alive():
+                other.terminate()
         return 0
 
-    def _discover(self) -> None:
+    def _discover(self, task: Any = None) -> Any:
+        """Broadcast a ping every window and add the nodes that answer to the
+        targets (the keeper dials them)."""
         from picoos.dist.discovery import Discoverer
+        from picoos.drivers.asyncsocket import AsyncSocket, SocketTimeout
+        from picoos.net.discovery import MAX_DATAGRAM
+        task.set_daemon()
         finder = Discoverer(self.secret, self.udp_port)
+        sock = AsyncSocket(finder.sock)
+        window = min(self.pulse_interval, 2.0)
         try:
             while not self._closed:
                 finder.ping()
-                for (host, port), name in finder.collect(min(self.pulse_interval, 2.0)).items():
+                deadline = time.monotonic() + window
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    sock.settimeout(left)
+                    try:
+                        data, addr = yield sock.recvfrom(MAX_DATAGRAM + 1)
+                    except SocketTimeout:
+                        break
+                    except OSError as exc:    # e.g. an ICMP error: try again next window
+                        log.debug("discovery: %s", exc)
+                        yield task.sleep(left)
+                        break
+                    found = finder.pong(data, addr)
+                    if found is None:
+                        continue
+                    (host, port), name = found
                     wanted = not self.allocations or any(
                         a.matches(host, name, port) for a in self.allocations)
                     if wanted and (host, port) not in self.targets:
                         log.info("discovered node %s at %s:%d", name, host, port)
                         self.targets.append((host, port))
         finally:
-            finder.close()
+            sock.close()
 
-    def _dial(self, target: Tuple[str, int], key: str) -> None:
+    def _dial(self, target: Tuple[str, int], key: str, task: Any = None) -> Any:
+        """Attach to the node at ``target`` (a task the keeper starts)."""
+        task.set_daemon()
         node = NodeLink(*target)
+        attached = False
         try:
-            count = node.attach(self)
+            count = yield node.attach(self)
+            attached = True
             if count == 0:
                 node.state = CLOSED
                 deliver(self.status_task, DispycosStatus(Scheduler.NodeIgnore, node.info()))
                 return
             self._errors.pop(key, None)
+            if self._closed:     # close() came while attaching: it did not see this node
+                self._servers_closing(node)
+                node.state = CLOSING
+                node.send((P.DETACH, False))
+                self.node_lost(node, "client closed")
         except (OSError, EOFError, DistError, TimeoutError) as exc:
             node.state = LOST
-            node.close()
             self._errors[key] = f"{type(exc).__name__}: {exc}"
             log.debug("node %s not attached: %s", key, exc)
         finally:
-            self._dialling.discard(key)
-
-
-def _beat(node: NodeLink, load: int) -> None:
-    link = node.link
-    if link is None:
-        return
-    try:
-        link.send_nowait((P.HEARTBEAT, load))
-    except OSError:
-        pass        # the node's reader notices the broken link
+            if not attached:
+                node.close()
+            if self._dialling.get(key) is task:
+                del self._dialling[key]

@@ -4,8 +4,12 @@ A :class:`NodeLink` attaches to a node daemon, ships the computation's
 files, asks for servers, runs ``node_setup`` and then reads the node's
 heartbeats and server events. A :class:`ServerLink` connects to one server
 process, installs the code, runs ``server_setup`` and then reads results.
-Each has one reader thread; everything they learn goes to the
-:class:`~picoos.dist.client.Client`, which owns the job bookkeeping.
+Everything here runs as tasks on the client's networked kernel, over
+:class:`~picoos.dist.clientlink.AsyncLink`: attaching and setting up are
+``@coro`` steps of the task dialling the node (or connecting the server),
+and once a link is set up one small reader task per link takes its
+messages. What they learn goes to the :class:`~picoos.dist.client.Client`,
+which owns the job bookkeeping.
 """
 from __future__ import annotations
 
@@ -13,14 +17,18 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from picoos.dist import clientlink
 from picoos.dist import protocol as P
-from picoos.dist import wire
 from picoos.dist.allocate import DispycosNodeAvailInfo, DispycosNodeInfo
 from picoos.dist.errors import DistError, NodeUnavailable, ProtocolError, SetupError
 from picoos.dist.paths import safe_join
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
+from picoos.dist.wire import HANDSHAKE_TIMEOUT
+from picoos.kernel import context
+from picoos.kernel.threadpool import run_in_thread
+from picoos.kernel.traps import coro
 
 log = logging.getLogger("picoos.dist")
 
@@ -31,18 +39,40 @@ CONNECTING, READY, SUSPENDED, CLOSING, CLOSED, LOST = (
     "connecting", "ready", "suspended", "closing", "closed", "lost")
 
 
-def _expect(link: wire.Link, kind: str, timeout: float, on_other: Any = None) -> tuple:
-    """Read messages until one of ``kind``; others go to ``on_other``."""
+@coro
+def _expect(link: clientlink.AsyncLink, kind: str, timeout: float,
+            on_other: Optional[Callable[[tuple], None]] = None):
+    """Read messages until one of ``kind``; others go to ``on_other``.
+    Raises TimeoutError when none comes within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError(f"no {kind!r} reply from {link.peer} within {timeout:g}s")
-        msg = link.recv(timeout=left)
+        try:
+            msg = yield link.recv(timeout=left)
+        except clientlink.SocketTimeout:
+            continue        # the deadline check above says so
         if msg[0] == kind:
             return msg
         if on_other is not None:
             on_other(msg)
+
+
+@coro
+def _until(client: Any, ready: Callable[[], Any]):
+    """Wait in a task until ``ready()`` (called with the client's lock held;
+    it may raise) gives something other than None, which is the result.
+    Every change the client announces (``_cv.notify_all``) wakes the task to
+    look again."""
+    me = context.current_task()
+    while True:
+        with client._cv:
+            value = ready()
+            if value is not None:
+                return value
+            client._cv.wake_task(me)
+        yield me.receive(1.0)      # the time-out only guards against a missed change
 
 
 class ServerLink:
@@ -56,7 +86,7 @@ class ServerLink:
         self.location = f"{node.addr}:{port}"  # "addr:port" of its kernel once connected
         self.loc: Any = None                   # picoos Location of its networked kernel
         self.rps: Any = None                   # the job entry (an RPS handle), once found
-        self.link: Optional[wire.Link] = None
+        self.link: Optional[clientlink.AsyncLink] = None
         self.state = CONNECTING
         self.inflight: Dict[int, Any] = {}     # job id -> Job (CPU jobs)
         self.io_jobs: Dict[int, Any] = {}      # job id -> Job (I/O jobs)
@@ -67,19 +97,22 @@ class ServerLink:
         self.node_setup_failed = False
         self._recv_files: Dict[str, Any] = {}
 
-    def open(self, client: Any) -> None:
+    @coro
+    def open(self, client: Any):
         """Connect to the server's control link and learn where its kernel
         listens (``loc``); raises OSError/TimeoutError/AuthError."""
         if self.link is not None:
-            return
-        self.link = wire.connect_link((self.node.addr, self.port), client.secret,
-                                      ssl_context=client.ssl_context)
-        _, net_port = _expect(self.link, P.NETLOC, SETUP_TIMEOUT)
+            return None
+        self.link = yield clientlink.connect((self.node.addr, self.port), client.secret,
+                                             ssl_context=client.ssl_context)
+        _, net_port = yield _expect(self.link, P.NETLOC, SETUP_TIMEOUT)
         from picoos.kernel.location import Location
         self.loc = Location(self.node.addr, net_port)
         self.location = str(self.loc)
+        return None
 
-    def connect(self, client: Any) -> None:
+    @coro
+    def connect(self, client: Any):
         """Connect, install the code, run the setup functions; raises on failure.
 
         The node's first server (the node's Location) runs ``node_setup``
@@ -91,42 +124,35 @@ class ServerLink:
         owner = client.node_setup_ref is not None and self.loc is not None and \
             self.loc == self.node.loc
         try:
-            self._connect(client, owner)
+            yield self._connect(client, owner)
         except BaseException:
             if owner and not self.node.setup_done:
                 self.node_setup_failed = True     # the node cannot be set up: close it
             raise
 
-    def _connect(self, client: Any, owner: bool) -> None:
+    @coro
+    def _connect(self, client: Any, owner: bool):
         node = self.node
-        self.open(client)
+        yield self.open(client)
         payloads = client.init_payloads()
         for payload in payloads:
             self.link.send((P.INIT, payload))
-            _, err = _expect(self.link, P.INIT_DONE, SETUP_TIMEOUT)
+            _, err = yield _expect(self.link, P.INIT_DONE, SETUP_TIMEOUT)
             if err is not None:
                 raise SetupError(f"server {self.location} cannot install the computation: "
                                  f"{err[0]}: {err[1]}\n{err[2]}")
         self.sent = self.installed = len(payloads)
         if client.node_setup_ref is not None:
             if owner:                    # the server holding the node's files runs it
-                self._setup("node", client.node_setup_ref, node.setup_args)
+                yield self._setup("node", client.node_setup_ref, node.setup_args)
                 with client._cv:
                     node.setup_done = True
                     client._cv.notify_all()
                 deliver(client.status_task,
                         DispycosStatus(Scheduler.NodeInitialized, node.info()))
-            else:
-                with client._cv:          # the others go on once node_setup is done
-                    while not node.setup_done:
-                        if node.state in (LOST, CLOSED, CLOSING) or client._closed:
-                            raise SetupError(f"node {node.key} closed before its setup")
-                        if node.owner_lost:
-                            self.node_setup_failed = True
-                            raise SetupError(f"node {node.key}: the server holding its files "
-                                             f"(its Location) exited before node_setup ran")
-                        client._cv.wait(1.0)
-                self._setup("node-state", None, ())
+            else:                        # the others go on once node_setup is done
+                yield _until(client, lambda: self._node_set_up(client))
+                yield self._setup("node-state", None, ())
         elif not node.setup_done:
             with node.lock:
                 if not node.setup_done:
@@ -136,17 +162,30 @@ class ServerLink:
         client.server_discovered(self)
         args = client.server_setup_args
         if client.server_setup_ref is not None and client.disable_servers:
-            args = client.wait_enabled(self)
+            args = yield _until(client, lambda: client.enabled_args(self))
         if client.server_setup_ref is not None:
-            self._setup("server", client.server_setup_ref, args)
+            yield self._setup("server", client.server_setup_ref, args)
         self.state = READY
-        threading.Thread(target=self._reader, args=(client,), daemon=True,
-                         name=f"server-{self.location}").start()
+        from picoos.kernel.task import Task
+        Task(self._reader, client)
 
-    def _setup(self, tag: str, ref: Any, args: tuple) -> None:
+    def _node_set_up(self, client: Any) -> Optional[bool]:
+        node = self.node
+        if node.setup_done:
+            return True
+        if node.state in (LOST, CLOSED, CLOSING) or client._closed:
+            raise SetupError(f"node {node.key} closed before its setup")
+        if node.owner_lost:
+            self.node_setup_failed = True
+            raise SetupError(f"node {node.key}: the server holding its files "
+                             f"(its Location) exited before node_setup ran")
+        return None
+
+    @coro
+    def _setup(self, tag: str, ref: Any, args: tuple):
         assert self.link is not None
         self.link.send((P.SETUP, tag, ref, tuple(args), {}))
-        _, _, err, value = _expect(self.link, P.SETUP_DONE, SETUP_TIMEOUT)
+        _, _, err, value = yield _expect(self.link, P.SETUP_DONE, SETUP_TIMEOUT)
         if err is not None:
             raise SetupError(f"{tag}_setup failed on {self.location}: {err[0]}: "
                              f"{err[1]}\n{err[2]}")
@@ -154,12 +193,13 @@ class ServerLink:
             raise SetupError(f"{tag}_setup on {self.location} returned {value!r}; "
                              f"expected 0 (or None) for success")
 
-    def _reader(self, client: Any) -> None:
+    def _reader(self, client: Any, task: Any = None) -> Any:
+        task.set_daemon()
         link = self.link
         assert link is not None
         while True:
             try:
-                msg = link.recv()
+                msg = yield link.recv()
             except Exception as exc:  # EOF, reset, bad frame: the server is gone to us
                 client.server_lost(self, f"link lost ({type(exc).__name__}: {exc})")
                 return
@@ -167,7 +207,7 @@ class ServerLink:
             if kind == P.RESULT:
                 client.job_result(self, msg[1], msg[2], msg[3])
             elif kind == P.FILE:
-                self._file_part(client, *msg[1:])
+                yield self._file_part(client, *msg[1:])
             elif kind == P.INIT_DONE:
                 if msg[1] is not None:
                     log.error("server %s failed to install code: %s", self.location, msg[1][1])
@@ -183,29 +223,32 @@ class ServerLink:
             elif kind == P.NODE_CLOSE:       # a job called dispycos_close_node()
                 client.close_node(self.node.key, terminate=msg[1])
 
-    def _file_part(self, client: Any, name: str, data: bytes, last: bool) -> None:
+    @coro
+    def _file_part(self, client: Any, name: str, data: bytes, last: bool):
+        # a regular file: opened and written in the kernel's thread pool
         f = self._recv_files.get(name)
         try:
             if f is None:
-                f = open(safe_join(client.dest_path, name), "wb")
+                f = yield run_in_thread(open, safe_join(client.dest_path, name), "wb")
                 self._recv_files[name] = f
-            f.write(data)
+            yield run_in_thread(f.write, data)
         except Exception as exc:  # a bad name from a server must not kill the reader
             log.error("file %r from %s refused: %s", name, self.location, exc)
-            error = str(exc)
+            error: Optional[str] = str(exc)
             last = True
         else:
             error = None
         if last:
             if f is not None:
                 self._recv_files.pop(name, None)
-                f.close()
+                yield run_in_thread(f.close)
             try:   # the job waits for this, so the file is here before its result
                 self.send((P.FILE_DONE, name, error))
             except OSError:
                 pass
 
     def send(self, msg: tuple) -> None:
+        """Queue ``msg`` for the server (any thread); OSError when the link is down."""
         assert self.link is not None
         self.link.send(msg)
 
@@ -227,7 +270,7 @@ class NodeLink:
         self.port = port
         self.name = f"{addr}:{port}"
         self.key = f"{addr}:{port}"
-        self.link: Optional[wire.Link] = None
+        self.link: Optional[clientlink.AsyncLink] = None
         self.state = CONNECTING
         self.figures: Dict[str, Any] = {}
         self.servers: Dict[int, ServerLink] = {}
@@ -245,18 +288,19 @@ class NodeLink:
 
     # -- attach ---------------------------------------------------------------------
 
-    def attach(self, client: Any) -> int:
-        """Attach and start servers; returns how many the filters allow (0 = skip).
+    @coro
+    def attach(self, client: Any):
+        """Attach and start servers; gives how many the filters allow (0 = skip).
 
         Raises NodeUnavailable when the node is busy, OSError when it is
         unreachable, AuthError for a wrong secret.
         """
-        self.link = wire.connect_link((self.addr, self.port), client.secret,
-                                      timeout=client.connect_timeout,
-                                      ssl_context=client.ssl_context)
+        self.link = yield clientlink.connect((self.addr, self.port), client.secret,
+                                             timeout=client.connect_timeout,
+                                             ssl_context=client.ssl_context)
         self.link.send((P.ATTACH, client.name, client.pulse_interval,
                         client.node_zombie_period(self)))
-        reply = self.link.recv(timeout=wire.HANDSHAKE_TIMEOUT)
+        reply = yield self.link.recv(timeout=HANDSHAKE_TIMEOUT)
         if reply[0] == P.BUSY:
             self.link.close()
             raise NodeUnavailable(f"node {self.key} refused: {reply[1]}")
@@ -271,23 +315,23 @@ class NodeLink:
             self.link.close()
             return 0
         for path in client.computation.files:
-            self.send_file(path)
+            yield self.send_file(path)
         self.link.send((P.START, count))
-        _, started = _expect(self.link, P.SERVERS, SETUP_TIMEOUT, self._early)
+        _, started = yield _expect(self.link, P.SERVERS, SETUP_TIMEOUT, self._early)
         if not started:
             raise NodeUnavailable(f"node {self.key} started no server")
         # The node's Location (avail_info.location of its status messages) is
         # its first server's kernel: a file sent there with send_file lands in
         # the session directory, the working directory of node_setup and jobs.
         servers = [ServerLink(self, sid, port, pid) for sid, port, pid in started]
-        servers[0].open(client)
+        self._pending = servers        # closed with the node if anything below fails
+        yield servers[0].open(client)
         self.loc = servers[0].loc
-        self._pending = servers
         preset = client.preset_node_args(self)
         self.setup_args = tuple(client.node_setup_args if preset is None else preset)
         self.state = READY
-        threading.Thread(target=self._reader, args=(client,), daemon=True,
-                         name=f"node-{self.key}").start()
+        from picoos.kernel.task import Task
+        Task(self._reader, client)
         client.node_discovered(self)
         if preset is not None or not client.disable_nodes:
             self.enable(client)
@@ -327,18 +371,25 @@ class NodeLink:
         if srv is not None:
             client.server_lost(srv, f"process exited with status {status}")
 
-    def send_file(self, path: str, name: Optional[str] = None) -> None:
-        """Ship a file into the node's session directory and wait for its receipt."""
-        assert self.link is not None
+    @coro
+    def send_file(self, path: str, name: Optional[str] = None):
+        """Ship a file into the node's session directory and wait for its receipt
+        (the file is read in the kernel's thread pool)."""
+        link = self.link
+        assert link is not None
         name = name or os.path.basename(path)
-        with open(path, "rb") as f:
+        f = yield run_in_thread(open, path, "rb")
+        try:
             while True:
-                data = f.read(P.FILE_CHUNK)
+                data = yield run_in_thread(f.read, P.FILE_CHUNK)
                 last = len(data) < P.FILE_CHUNK
-                self.link.send((P.FILE, name, data, last))
+                link.send((P.FILE, name, data, last))
                 if last:
                     break
-        _, got, error = _expect(self.link, P.FILE_DONE, SETUP_TIMEOUT, self._early)
+                yield link.drain()
+        finally:
+            f.close()
+        _, got, error = yield _expect(link, P.FILE_DONE, SETUP_TIMEOUT, self._early)
         if error:
             raise DistError(f"node {self.key} refused file {name!r}: {error}")
 
@@ -350,12 +401,13 @@ class NodeLink:
 
     # -- after attach -------------------------------------------------------------------
 
-    def _reader(self, client: Any) -> None:
+    def _reader(self, client: Any, task: Any = None) -> Any:
+        task.set_daemon()
         link = self.link
         assert link is not None
         while True:
             try:
-                msg = link.recv()
+                msg = yield link.recv()
             except Exception as exc:
                 client.node_lost(self, f"link lost ({type(exc).__name__}: {exc})")
                 return
@@ -378,6 +430,7 @@ class NodeLink:
                 return
 
     def send(self, msg: tuple) -> bool:
+        """Queue ``msg`` for the node (any thread); False when it is not connected."""
         try:
             assert self.link is not None
             self.link.send(msg)

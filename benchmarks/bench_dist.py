@@ -10,7 +10,9 @@ and a client, then measures:
 - jobs/s: N trivial jobs (default 2,000) submitted at once, until the last
   result is back;
 - sequential latency: M jobs (default 200) one after another, each
-  submitted only when the previous result is back (p50 and p90).
+  submitted only when the previous result is back (p50 and p90);
+- the client process's threads (counted during the burst of N jobs) and
+  its CPU time per job over that burst (user + system, ``process_time``).
 
 The job is the same pycos-style generator for both (``def compute(x,
 task=None): return x * x; yield``): dispycos requires generator jobs. On
@@ -43,6 +45,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any, Dict, List
 
@@ -72,14 +75,16 @@ def _dispycos_style(pycos: Any, client: Any, params: Dict[str, Any], out: Dict[s
     out["first"] = time.perf_counter() - T0
     assert first == 9
     n = params["jobs"]
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     rts = []
     for i in range(n):
         rts.append((yield client.rtask(compute, i)))
+    out["threads"] = threading.active_count()
     results = []
     for rt in rts:
         results.append((yield rt()))
     out["rate"] = n / (time.perf_counter() - t)
+    out["cpu_job"] = (time.process_time() - cpu) / n
     assert results == [i * i for i in range(n)], results[:5]
     lat = []
     for i in range(params["seq"]):
@@ -118,10 +123,12 @@ def _picoos(params: Dict[str, Any]) -> Dict[str, Any]:
         if not client.wait_servers(2, 60):
             raise RuntimeError("the node did not start 2 servers")
         n = params["jobs"]
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         jobs = [client.run(fn, i) for i in range(n)]
+        threads = threading.active_count()
         results = [j.result(120) for j in jobs]
         rate = n / (time.perf_counter() - t)
+        cpu_job = (time.process_time() - cpu) / n
         assert results == [i * i for i in range(n)]
         lat: List[float] = []
         for i in range(params["seq"]):
@@ -135,7 +142,7 @@ def _picoos(params: Dict[str, Any]) -> Dict[str, Any]:
         shutil.rmtree(tmp, ignore_errors=True)
     lat.sort()
     return {"first": t_first, "rate": rate, "p50": percentile(lat, 50),
-            "p90": percentile(lat, 90)}
+            "p90": percentile(lat, 90), "threads": threads, "cpu_job": cpu_job}
 
 
 def _pycos(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -207,6 +214,15 @@ def main() -> int:
                      fmt_ratio(ref_p50, fig(name, "p50")) if ref_p50 else "—"])
     bench.table(["framework", "start to 1st result", "jobs/s", "vs dispycos",
                  "seq p50", "seq p90", "p50 speed-up"], rows)
+    client_rows = []
+    for name in rows_in:
+        ok = [r for r in rows_in[name] if "error" not in r and "cpu_job" in r]
+        if ok:
+            threads = median([r["threads"] for r in ok])
+            cpu_job = median([r["cpu_job"] for r in ok])
+            client_rows.append([labels.get(name, name), f"{threads:.0f}",
+                                f"{cpu_job * 1e6:.0f} us"])
+    bench.table(["client process", "threads", "CPU per job"], client_rows)
     judged = "picoos (dispycos API)"     # the same program as the dispycos row
     rate, p50 = fig(judged, "rate"), fig(judged, "p50")
     known = None not in (rate, ref_rate, p50, ref_p50)

@@ -13,7 +13,9 @@ the socket for secrecy. The payloads are plain pickled tuples.
 Discussion: the link is a plain blocking socket used from threads, which
 keeps the node daemon free of the kernel (its memory budget is tight). A
 node serves one client, so it has a handful of links; one reader thread per
-link, writers serialised with a lock.
+link, writers serialised with a lock. The client, which holds a link per
+node and per server, speaks the same protocol from tasks of its kernel
+instead (:mod:`picoos.dist.clientlink`).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import logging
 import pickle
 import socket
 import threading
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Tuple
 
 from picoos.dist.errors import AuthError, ProtocolError
 from picoos.net import errors as _net_errors

@@ -109,12 +109,18 @@ class AsyncLink:
     def drain(self):
         """Wait until at most HIGH_WATER bytes are unsent (in a task)."""
         me = context.current_task()
-        while True:
+        try:
+            while True:
+                with self._lock:
+                    if self._unsent <= HIGH_WATER or self._closing:
+                        return None
+                    if me not in self._drainers:
+                        self._drainers.append(me)
+                yield me.receive(IO_WAIT)
+        finally:
             with self._lock:
-                if self._unsent <= HIGH_WATER or self._closing:
-                    return None
-                self._drainers.append(me)
-            yield me.receive(IO_WAIT)
+                if me in self._drainers:
+                    self._drainers.remove(me)
 
     def close(self) -> None:
         """Send what is queued, then close (done by the writer task). Safe

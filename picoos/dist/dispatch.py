@@ -58,6 +58,11 @@ class WakingCondition(threading.Condition):
         if task not in self._tasks:
             self._tasks.append(task)
 
+    def drop_task(self, task: Any) -> None:
+        """With the lock held: forget ``task`` (it no longer waits)."""
+        if task in self._tasks:
+            self._tasks.remove(task)
+
     def notify_all(self) -> None:
         super().notify_all()
         self._on_notify()

@@ -66,13 +66,17 @@ def _until(client: Any, ready: Callable[[], Any]):
     Every change the client announces (``_cv.notify_all``) wakes the task to
     look again."""
     me = context.current_task()
-    while True:
+    try:
+        while True:
+            with client._cv:
+                value = ready()
+                if value is not None:
+                    return value
+                client._cv.wake_task(me)
+            yield me.receive(1.0)      # the time-out only guards against a missed change
+    finally:
         with client._cv:
-            value = ready()
-            if value is not None:
-                return value
-            client._cv.wake_task(me)
-        yield me.receive(1.0)      # the time-out only guards against a missed change
+            client._cv.drop_task(me)   # no message for a task that has moved on
 
 
 class ServerLink:

@@ -225,3 +225,28 @@ def test_discovery_is_a_task(start_node):
     kernel_thread = new_threads_are_only_the_kernel(client, before)
     assert client.run(jobfuncs.square, 4).result(WAIT) == 16
     closed_for_good(client, kernel_thread)
+
+
+def test_big_files_travel_both_ways_in_chunks(start_node, tmp_path):
+    """Files of several chunks: shipped at attach (the dial task waits for
+    the writer between chunks), sent later from a plain thread (send_file),
+    and sent back by a job (written in the kernel's pool as chunks arrive)."""
+    size = 3 * clientlink.HIGH_WATER // 2          # 6 chunks of 1 MiB
+    text = "".join(chr(ord("a") + i % 26) for i in range(size))
+    shipped = tmp_path / "big.txt"
+    shipped.write_text(text)
+    later = tmp_path / "later.txt"
+    later.write_text(text[::-1])
+    node = start_node("-c", "1")
+    dest = tmp_path / "back"
+    client = Client([jobfuncs.read_shipped, jobfuncs.make_file, str(shipped)],
+                    nodes=[node.addr], pulse_interval=0.5, dest_path=str(dest))
+    try:
+        client.schedule(timeout=WAIT)
+        assert client.run(jobfuncs.read_shipped, "big.txt").result(WAIT) == text
+        client.send_file(node.addr, str(later))
+        assert client.run(jobfuncs.read_shipped, "later.txt").result(WAIT) == text[::-1]
+        assert client.run(jobfuncs.make_file, "made.txt", text).result(WAIT) == size
+        assert (dest / "made.txt").read_text() == text
+    finally:
+        client.close(timeout=WAIT)

@@ -18,13 +18,18 @@ node and per server, runs each of its links on its networked kernel with an
   writing to the link's **writer** task, the only one that writes to the
   socket and the only one that closes it, in the kernel's thread.
 
-Discussion: the socket's timeout stays at :data:`IO_WAIT` once the link is
-up, for the reader and the writer alike. A reader's wait that times out is
-not an error (a node's liveness is judged by its heartbeats, in
-:mod:`picoos.dist.dispatch`); a writer's means "no progress", which ends the
-link only when it is being closed, so a dead peer cannot hold ``close()``
-for longer than that. While the writer has bytes to flush it is not a
-daemon task, so the kernel does not stop with a DETACH still unsent.
+Discussion (time-outs): the reader and the writer share the socket, and
+so its time-out, which each wait reads when it begins. An idle link has
+none: its reader waits for data without a timer (a node's liveness is
+judged by its heartbeats, in :mod:`picoos.dist.dispatch`), and the writer
+closing the socket wakes it. The writer sets :data:`IO_WAIT` while it
+writes and clears it after; a write wait that times out means "no
+progress", which ends the link only when it is being closed, so a peer
+that takes nothing cannot hold ``close()`` for longer than that. A reader
+wait that begins meanwhile may time out too: the reader just waits again.
+``recv(timeout)`` (the set-up steps) sets its own bound for each wait.
+While the writer has bytes to flush it is not a daemon task, so the kernel
+does not stop with a DETACH still unsent.
 A plain thread that sends while more than :data:`HIGH_WATER` bytes wait
 (files in chunks) blocks until the writer caught up; a task cannot block,
 and uses ``yield link.drain()`` after a big message instead.
@@ -49,7 +54,7 @@ from picoos.net import link as _link
 
 log = logging.getLogger("picoos.dist")
 
-IO_WAIT = 2.0              # seconds one socket wait lasts once the link is up
+IO_WAIT = 2.0              # seconds a write may wait without progress
 HIGH_WATER = 4 << 20       # unsent bytes above which senders wait for the writer
 _RECV = 1 << 16
 
@@ -155,6 +160,7 @@ class AsyncLink:
                     yield task.receive()
                     continue
                 task.set_daemon(False)     # the kernel waits for these bytes
+                sock.settimeout(IO_WAIT)
                 view = memoryview(data)
                 while view:
                     try:
@@ -166,6 +172,7 @@ class AsyncLink:
                     if sent is None:
                         break
                     view = view[sent:]
+                sock.settimeout(None)
                 task.set_daemon(True)
                 with self._lock:
                     self._unsent = max(0, self._unsent - len(data))
@@ -196,6 +203,7 @@ class AsyncLink:
         pass without a message.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        sock = self.sock
         while True:
             events = self._events
             while events:
@@ -206,13 +214,15 @@ class AsyncLink:
                     raise EOFError(f"{self.peer} closed the link")
                 if kind == _link.EVENT_BAD_MESSAGE:
                     raise ProtocolError(f"message from {self.peer} cannot be read: {value}")
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SocketTimeout(f"no message from {self.peer} within {timeout:g}s")
+                sock.settimeout(left)
             try:
-                data = yield self.sock.recv(_RECV)
+                data = yield sock.recv(_RECV)
             except SocketTimeout:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise SocketTimeout(f"no message from {self.peer} within "
-                                        f"{timeout:g}s") from None
-                continue
+                continue        # the deadline above, or a wait begun during a write
             if not data:
                 raise EOFError(f"{self.peer} closed the connection")
             events.extend(_feed(self._proto, data, self.peer))
@@ -280,7 +290,7 @@ def connect(addr: Tuple[str, int], secret: str, timeout: float = HANDSHAKE_TIMEO
                 yield sock.sendall(out)
             for i, (kind, _) in enumerate(events):
                 if kind == _link.EVENT_AUTHENTICATED:
-                    sock.settimeout(IO_WAIT)
+                    sock.settimeout(None)       # see "time-outs" above
                     _tune(sock)
                     return AsyncLink(sock, proto, peer, events[i + 1:])
     except BaseException:

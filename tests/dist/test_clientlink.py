@@ -104,6 +104,25 @@ def test_unreachable_peer_is_an_oserror():
     assert run_in_kernel(main) == "ok"
 
 
+def test_close_gives_up_on_a_peer_that_takes_nothing():
+    """A peer that stops reading cannot hold close() (and so the kernel's
+    exit) for ever: the writer gives up after IO_WAIT without progress."""
+    peer = BlockingPeer("s")
+
+    def main(task=None):
+        link = yield clientlink.connect(peer.addr, "s")
+        for i in range(32):            # far more than the socket buffers hold
+            link.send(("chunk", i, b"x" * (1 << 20)))
+        yield task.sleep(0)            # the writer starts and blocks
+        link.close()
+        yield link._writer.finish(WAIT)
+        return link.closed
+
+    assert run_in_kernel(main) is True
+    assert peer.accepted.wait(WAIT) and peer.error is None
+    peer.link.close()
+
+
 def test_a_plain_thread_sending_waits_for_the_writer():
     """Senders in plain threads wait while HIGH_WATER bytes are unsent (a
     file sent in chunks does not pile up in memory); a task never waits."""

@@ -141,6 +141,7 @@ class Server:
         self.jobs: "queue.Queue[Optional[tuple]]" = queue.Queue()   # setup functions
         self.threads: Dict[int, int] = {}           # job id -> thread running it (plain fns)
         self.job_tasks: Dict[int, Any] = {}         # job id -> task running a generator job
+        self.job_code: set = set()                  # ... of those, the ones whose code started
         self.waiting: set = set()                   # CPU jobs waiting for the CPU slot
         self.cancelled: set = set()
         self.paces: Dict[Tuple[str, str], Any] = {}   # job function -> jobthread.Pace
@@ -296,12 +297,22 @@ class Server:
         client closes with terminate=True), a generator job gets
         KeyboardInterrupt first, as on a closing dispycos server: it may catch
         it and finish within ``grace`` seconds, else it is terminated."""
+        kernel = self.kernel
+        if kernel is not None and threading.get_ident() != kernel._tid:
+            # Discussion: a job's start reply may leave before its task's
+            # first step (which records it in job_tasks); the task was ready
+            # before that, so in the kernel's thread the step has run
+            kernel._threadsafe(self.terminate, job_id, grace)
+            return
         task = self.job_tasks.get(job_id)
         if grace is not None and task is not None:
-            task.throw(KeyboardInterrupt)           # both are safe from this thread
-            timer = threading.Timer(grace, task.terminate)
-            timer.daemon = True
-            timer.start()
+            if job_id not in self.job_code:
+                # its code has not started: interrupt it once it has, where
+                # it can catch the KeyboardInterrupt
+                from picoos.kernel.task import Task
+                Task(self._interrupt_when_started, job_id, grace)
+                return
+            self._interrupt(task, grace)
             return
         ident = self.threads.get(job_id)
         if ident is not None:
@@ -315,6 +326,21 @@ class Server:
             timer.start()
         else:
             self.cancelled.add(job_id)
+
+    @staticmethod
+    def _interrupt(task: Any, grace: float) -> None:
+        task.throw(KeyboardInterrupt)
+        timer = threading.Timer(grace, task.terminate)
+        timer.daemon = True
+        timer.start()
+
+    def _interrupt_when_started(self, job_id: int, grace: float, task: Any = None) -> Any:
+        task.set_daemon()
+        while job_id in self.job_tasks and job_id not in self.job_code:
+            yield task.sleep(0.005)
+        job = self.job_tasks.get(job_id)
+        if job is not None:
+            self._interrupt(job, grace)
 
     def _force_stop(self, job_id: int) -> None:
         """The job ignored JobTerminated: end this process (the node starts a
@@ -441,9 +467,11 @@ def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: 
             # between two yields (time.sleep, a computation) never stops this
             # kernel's heartbeats and links; its traps still run in this task.
             # A function whose steps proved short runs them here instead.
+            server.job_code.add(job_id)
             return (yield run_threaded(fn(*args, **kwargs), pace))
         finally:
             server.job_tasks.pop(job_id, None)
+            server.job_code.discard(job_id)
     from picoos.kernel.threadpool import run_in_thread
     if io:
         return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))

@@ -3,12 +3,11 @@
 As in dispycos: ``nodes()`` gives IP addresses (and every node call takes
 one), ``tasks(where)`` the remote tasks of the running jobs, a task
 (generator) job started with ``rtask`` has its server to itself while
-``io_rtask`` jobs run beside each other, ``abandon_zombie`` decides whether
-a silent node's jobs are given up, and a restarted server keeps its
-Location.
+``io_rtask`` jobs run beside each other, ``abandon_zombie`` lets a node
+end the session of a client that left it idle, and a restarted server
+keeps its Location.
 """
 import os
-import queue
 import signal
 import time
 
@@ -17,31 +16,11 @@ import pytest
 import apifuncs
 import picoos
 from picoos.dist.client import Client
-from picoos.dist.status import STATUS_NAMES, Scheduler
+from picoos.dist.status import Scheduler
+from test_dispycos_examples_control import Statuses
 
 WAIT = 60             # generous bound: only a real hang reaches it
 PULSE = 0.5
-
-
-class Statuses:
-    """The status messages a client sent so far, and waiting for one."""
-
-    def __init__(self):
-        self.q = queue.Queue()
-        self.seen = []
-
-    def wait(self, code, count=1, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while sum(1 for m in self.seen if m.status == code) < count:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {STATUS_NAMES[code]} (x{count}) within {timeout}s: "
-                                     f"{[m.name for m in self.seen]}")
-            try:
-                self.seen.append(self.q.get(timeout=left))
-            except queue.Empty:
-                pass
-        return [m for m in self.seen if m.status == code]
 
 
 def _until(predicate, timeout=WAIT):

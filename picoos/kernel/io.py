@@ -9,7 +9,8 @@ until the notifier reports the fd ready.  Before closing an fd a driver calls
 from . import context
 from .errors import InvalidArgument
 from .notifier import READ, WRITE
-from .task import WAITING, _check_timeout
+from .task import _check_timeout
+from .taskstate import WAITING
 from .traps import Trap
 
 __all__ = ["wait_readable", "wait_writable", "fd_closed"]

@@ -5,7 +5,8 @@ A task is a generator (`def f(task=None): ... yield ...`) or a coroutine
 kept as small as possible because a board may hold hundreds of thousands of
 suspended tasks: ten slots, and everything few tasks use (a name of their
 own, monitors, a sub-call stack, hot-swap state, waiters for the result)
-lives in a `_Rare` record allocated on first use.
+lives in a `_Rare` record allocated on first use (`taskstate.py`: the
+states and that record; `taskfn.py`: how the task function is called).
 
 Methods that can block return traps (see `traps.py`); methods that cannot
 block act at once and return pycos's status codes (0 for done, -1 for an
@@ -17,35 +18,15 @@ from threading import get_ident
 import logging
 
 from . import context
-from .errors import InvalidArgument, TaskError, WrongContext
-from .traps import Trap, Value, is_wait_op
+from .errors import InvalidArgument, WrongContext
+from .taskfn import _code_kind, make_generator
+from .taskstate import (DONE, READY, SUSPENDED, RECEIVING, WAITING, MESSAGE,  # noqa: F401
+                        _Rare, at_swap_point)
+from .traps import Trap, Value
 
 __all__ = ["Task", "MonitorStatus", "HotSwapException"]
 
 logger = logging.getLogger("picoos.kernel")
-
-# task states
-DONE = 0        # finished; `_result` holds its value
-READY = 1       # in the ready queue, or running
-SUSPENDED = 2   # in suspend/sleep: `resume` wakes it
-RECEIVING = 3   # in receive: `send` wakes it
-WAITING = 4     # parked on a trap (lock, I/O, finish...): `_undo` undoes it
-MESSAGE = 5     # in the ready queue, resumed with a received message in `_value`
-
-# Discussion: a task woken by a message is MESSAGE, not READY, until it runs,
-# so that a throw, hot swap or termination that reaches it first puts the
-# message back at the front of its mailbox instead of dropping it.  Other
-# wake-ups carry nothing that can be lost (a resume value, a timeout's alarm)
-# or hand over a resource inside a sub-call that passes it on when an
-# exception arrives there (locks, see sync._wait_for).
-
-_CO_GENERATOR = 0x20
-_CO_COROUTINE = 0x80
-_CO_ITERABLE_COROUTINE = 0x100
-
-# code object of a task function -> whether it wants `task` injected; filled
-# by make_generator, read on every spawn (the answer is fixed by the code)
-_code_kind = {}
 
 _kernel_of_thread = context.by_thread.get
 
@@ -95,47 +76,6 @@ class MonitorStatus:
         return "MonitorStatus(%r, %s, %r)" % (self.info, t, v)
 
 
-class _Rare:
-    """Parts of a task that few tasks use; allocated on first use."""
-
-    __slots__ = (
-        "name",            # name given by hot swap (else the generator's)
-        "daemon",          # True: the kernel does not wait for this task
-        "callers",         # generators suspended in `yield subgen` (stack)
-        "monitors",        # tasks to receive a MonitorStatus at the end
-        "finish_waiters",  # WaitQueue of tasks in `yield task.finish()`
-        "done_events",     # threading.Events of threads in `task.value()`
-        "hot_swappable",   # True while the task accepts a hot swap
-        "swap",            # generator waiting to replace this one
-        "names",           # names this task is registered under
-    )
-
-    def __init__(self):
-        self.name = None
-        self.daemon = False
-        self.callers = []
-        self.monitors = None
-        self.finish_waiters = None
-        self.done_events = None
-        self.hot_swappable = False
-        self.swap = None
-        self.names = None
-
-
-def at_swap_point(task) -> bool:
-    """True when a hot swap may replace `task`'s generator now: the task is
-    not inside a sub-call of its own (whose state a swap would throw away),
-    though it may wait inside one of the kernel's wait operations (a lock,
-    a condition...), which pass the HotSwapException on to the task's yield."""
-    callers = task._rare.callers
-    if not callers:
-        return True
-    for gen in callers[1:]:
-        if not is_wait_op(gen):
-            return False
-    return is_wait_op(task._gen)
-
-
 def _check_timeout(timeout, what):
     """`timeout` as the kernel takes it: None (no limit) or seconds >= 0.
 
@@ -152,68 +92,6 @@ def _check_timeout(timeout, what):
     if timeout < 0:
         return 0
     return timeout
-
-
-def make_generator(task, args, kwargs):
-    """Call the task function (first of `args`) the way pycos does.
-
-    If the function has a parameter `task` whose default is None, the new
-    task is passed in it.  `Task(target=f, args=(...), kwargs={...})` is
-    accepted too.
-    """
-    if args:
-        target = args[0]
-        args = args[1:]
-    else:
-        target = kwargs.pop("target", None)
-        args = tuple(kwargs.pop("args", ()))
-        kwargs = dict(kwargs.pop("kwargs", kwargs))
-    code = getattr(target, "__code__", None)
-    if code is not None:
-        flags = code.co_flags
-        if not flags & (_CO_GENERATOR | _CO_COROUTINE | _CO_ITERABLE_COROUTINE):
-            raise TaskError("a task runs a generator function or an async def function; "
-                            "%s is a plain function (it has no yield/await)" % _describe(target))
-        wants = _code_kind.get(code)
-        if wants is None:
-            wants = _has_task_param(target, code)
-            if len(_code_kind) < 10000:
-                _code_kind[code] = wants
-        if wants and kwargs.get("task") is None:
-            kwargs["task"] = task
-        return target(*args, **kwargs)
-    if target is None:
-        raise TaskError("Task() needs a generator function or async def function to run")
-    # functools.partial, callable objects, generator objects: call/inspect
-    if hasattr(target, "send") and hasattr(target, "throw"):
-        if args or kwargs:
-            raise TaskError("arguments given with an already created generator %r" % (target,))
-        return target
-    if not callable(target):
-        raise TaskError("a task runs a generator function or an async def function, got %r"
-                        % (target,))
-    gen = target(*args, **kwargs)
-    if not (hasattr(gen, "send") and hasattr(gen, "throw")):
-        raise TaskError("a task runs a generator function or an async def function; "
-                        "%s returned %r" % (_describe(target), type(gen).__name__))
-    return gen
-
-
-def _describe(fn):
-    return "%s()" % getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
-
-
-def _has_task_param(fn, code):
-    names = code.co_varnames
-    npos = code.co_argcount
-    defaults = getattr(fn, "__defaults__", None)
-    if defaults and "task" in names[npos - len(defaults):npos]:
-        i = names.index("task", npos - len(defaults), npos)
-        return defaults[i - (npos - len(defaults))] is None
-    kwdefaults = getattr(fn, "__kwdefaults__", None)
-    if kwdefaults and "task" in kwdefaults:
-        return kwdefaults["task"] is None
-    return False
 
 
 class Task:

@@ -13,7 +13,8 @@ from types import GeneratorType, CoroutineType
 
 from collections import deque
 
-from .task import MonitorStatus, HotSwapException, DONE, READY, MESSAGE, WAITING, at_swap_point
+from .task import MonitorStatus, HotSwapException
+from .taskstate import DONE, READY, MESSAGE, WAITING, at_swap_point
 from .waitq import WaitQueue
 from .traps import Value
 
@@ -34,7 +35,7 @@ class _Terminate:
 _TERMINATE = _Terminate()
 
 
-_KERNEL_FRAME = os.path.join("kernel", "scheduler.py")
+_KERNEL_FRAME = os.path.join("kernel", "loop.py")
 
 
 def format_failure(exc):

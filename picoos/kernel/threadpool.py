@@ -13,7 +13,7 @@ import threading
 from collections import deque
 
 from .errors import KernelClosed
-from .task import WAITING
+from .taskstate import WAITING
 from .traps import Trap, coro
 
 __all__ = ["AsyncThreadPool", "AsyncDBCursor", "run_in_thread"]

@@ -10,7 +10,7 @@ into the scheduler and the scheduler knows no primitive.
 """
 from collections import deque
 
-from .task import WAITING
+from .taskstate import WAITING
 from .traps import Trap
 
 __all__ = ["WaitQueue"]

@@ -137,7 +137,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"web monitor: {monitor.url}")
         client.schedule(timeout=60)
         client.wait_servers(len(addrs), 30)
-        print(f"fleet: {', '.join(client.nodes())} ({len(client.servers())} servers); "
+        print(f"fleet: {', '.join(addrs)} ({len(client.servers())} servers); "
               f"farming {args.jobs} jobs")
         t_batch = time.monotonic()
         jobs = [client.run(count_primes, i * SEGMENT, (i + 1) * SEGMENT) for i in range(args.jobs)]

@@ -68,3 +68,38 @@ def test_imports_point_down(path, module, package):
 def test_layering_sees_every_layer():
     seen = {_layer(m) for _, m, _ in _modules()}
     assert {"kernel", "drivers", "net", "dist"} <= seen
+
+
+# names that programs and the layers above import from a kernel module, and
+# the module that defines each since a split: the old path must keep working
+# and give the same object (a copy would make isinstance checks fail)
+_MOVED = [
+    ("picoos.kernel.scheduler", "Kernel", "picoos.kernel.loop"),
+    ("picoos.kernel.scheduler", "current_task_or_error", "picoos.kernel.loop"),
+    ("picoos.kernel.task", "DONE", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "READY", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "WAITING", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "MESSAGE", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "_Rare", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "at_swap_point", "picoos.kernel.taskstate"),
+    ("picoos.kernel.task", "make_generator", "picoos.kernel.taskfn"),
+]
+
+
+@pytest.mark.parametrize("old,name,home", _MOVED)
+def test_moved_names_stay_importable(old, name, home):
+    import importlib
+    assert getattr(importlib.import_module(old), name) is \
+        getattr(importlib.import_module(home), name)
+
+
+def test_public_kernel_names_keep_their_modules():
+    # MonitorStatus and HotSwapException travel pickled between kernels,
+    # which find their class by module name
+    import picoos
+    from picoos.kernel import scheduler, task
+    assert picoos.Task is task.Task and picoos.MonitorStatus is task.MonitorStatus
+    assert task.MonitorStatus.__module__ == "picoos.kernel.task"
+    assert task.HotSwapException.__module__ == "picoos.kernel.task"
+    assert picoos.Pycos is scheduler.Pycos and picoos.run is scheduler.run
+    assert picoos.Kernel is scheduler.Kernel

@@ -24,7 +24,9 @@ between two yields without stopping the kernel); plain function jobs run in
 the kernel's thread pool, CPU jobs one at a time, I/O jobs (``run_async``)
 beside them.
 
-Inside a job, :func:`send_file` sends a file back to the client.
+What happens per job (the job entry, stopping a job, and the calls a job
+makes: :func:`send_file` sends a file back to the client) is
+:mod:`picoos.dist.serverjobs`; those names are importable from here too.
 """
 from __future__ import annotations
 
@@ -40,71 +42,18 @@ import types
 from typing import Any, Dict, Optional, Tuple
 
 from picoos.dist import protocol as P
+from picoos.dist import serverjobs
 from picoos.dist import wire
-from picoos.dist.errors import DistError, JobTerminated
+from picoos.dist.errors import DistError
 from picoos.dist.paths import safe_join
+# the calls a job makes and the job entry live in serverjobs; they stay
+# importable from here, where shipped code and clients look for them
+from picoos.dist.serverjobs import (FILE_ACK_TIMEOUT, JOB_ENTRY, TERMINATE_GRACE,  # noqa: F401
+                                    _KERNEL_FLAGS, JobControl, current_job_id,
+                                    dispycos_close_node, dispycos_close_server, job_entry,
+                                    send_file)
 
 log = logging.getLogger("picoos.dist")
-
-_current: "Optional[Server]" = None
-TERMINATE_GRACE = 0.5   # seconds a running job has to honour JobTerminated
-FILE_ACK_TIMEOUT = 120.0  # seconds the client has to confirm a file from send_file()
-_job_ctx = threading.local()
-
-
-def send_file(path: str, name: Optional[str] = None) -> None:
-    """Send ``path`` (a file on this server) to the client, as ``name``.
-
-    Call it from inside a plain-function job (it blocks until the client
-    has the file, so the file is there before the job's result, which
-    travels over the kernel link). Generator jobs use the kernel's
-    ``yield pycos.Pycos().send_file(location, path)`` instead. Raises
-    DistError outside a job or when the client refused the file,
-    TimeoutError when the client does not confirm it in time.
-    """
-    server = _current
-    if server is None or server.link is None:
-        raise DistError("send_file() works only inside a job running on a picoos server")
-    name = name or os.path.basename(path)
-    done = threading.Event()
-    server.file_acks[name] = done
-    with open(path, "rb") as f:
-        while True:
-            data = f.read(P.FILE_CHUNK)
-            last = len(data) < P.FILE_CHUNK
-            server.link.send((P.FILE, name, data, last))
-            if last:
-                break
-    if not done.wait(FILE_ACK_TIMEOUT):
-        raise TimeoutError(f"the client did not confirm file {name!r} within "
-                           f"{FILE_ACK_TIMEOUT:g}s")
-    error = server.file_acks.pop(name, None)
-    if isinstance(error, str):
-        raise DistError(f"the client refused file {name!r}: {error}")
-
-
-def dispycos_close_server(terminate: bool = False, restart: bool = False) -> None:
-    """Close this server, from a job (a dispycos name, visible to shipped code).
-
-    The client stops sending jobs here and asks the node to stop the
-    process once its jobs are done (``terminate``: ends them now);
-    ``restart`` (or the client's ``restart_servers``) has the node start a
-    fresh server in its place. Raises DistError outside a server.
-    """
-    _to_client((P.SERVER_CLOSE, bool(terminate), bool(restart)))
-
-
-def dispycos_close_node(terminate: bool = False) -> None:
-    """Release this node from the client, from a job (a dispycos name):
-    every server of the node closes after its jobs (``terminate``: now)."""
-    _to_client((P.NODE_CLOSE, bool(terminate)))
-
-
-def _to_client(msg: tuple) -> None:
-    server = _current
-    if server is None or server.link is None:
-        raise DistError(f"{msg[0]} works only inside a job running on a picoos server")
-    server.reply(msg)
 
 
 #: modules shipped code sees as globals on a server, as on a dispycos server
@@ -112,17 +61,13 @@ _SERVER_MODULES = ("os", "sys", "time", "socket", "re", "stat", "signal", "shuti
                    "pickle", "traceback", "hashlib")
 
 
-def current_job_id() -> Optional[int]:
-    """The id of the job running in this thread, or None."""
-    return getattr(_job_ctx, "job_id", None)
-
-
 class _Stop(Exception):
     pass
 
 
-class Server:
-    """One server process's state: shipped modules, job queue, client link."""
+class Server(JobControl):
+    """One server process's state: shipped modules, setup queue, client link;
+    running and stopping jobs is :class:`~picoos.dist.serverjobs.JobControl`."""
 
     def __init__(self, settings: Dict[str, Any]):
         self.sid: int = settings["sid"]
@@ -241,16 +186,6 @@ class Server:
                 return
             self.run_setup(*item[1:])
 
-    def call_plain(self, job_id: int, fn: Any, args: tuple, kwargs: dict) -> Any:
-        """Run a plain-function job in a pool thread (called via run_in_thread)."""
-        self.threads[job_id] = threading.get_ident()
-        _job_ctx.job_id = job_id
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _job_ctx.job_id = None
-            self.threads.pop(job_id, None)
-
     def run_setup(self, tag: str, ref: Tuple[str, str], args: tuple, kwargs: dict) -> None:
         from picoos.dist import nodestate
         try:
@@ -290,80 +225,6 @@ class Server:
                 link.send((P.RESULT, job_id, P.ERROR, err))
             except Exception:
                 pass
-
-    def terminate(self, job_id: int, grace: Optional[float] = None) -> None:
-        """Stop a plain-function job running in a thread (generator jobs are
-        ended by the client with ``rtask.terminate()``). With ``grace`` (the
-        client closes with terminate=True), a generator job gets
-        KeyboardInterrupt first, as on a closing dispycos server: it may catch
-        it and finish within ``grace`` seconds, else it is terminated."""
-        kernel = self.kernel
-        if kernel is not None and threading.get_ident() != kernel._tid:
-            # Discussion: a job's start reply may leave before its task's
-            # first step (which records it in job_tasks); the task was ready
-            # before that, so in the kernel's thread the step has run
-            kernel._threadsafe(self.terminate, job_id, grace)
-            return
-        task = self.job_tasks.get(job_id)
-        if grace is not None and task is not None:
-            if job_id not in self.job_code:
-                # its code has not started: interrupt it once it has, where
-                # it can catch the KeyboardInterrupt
-                from picoos.kernel.task import Task
-                Task(self._interrupt_when_started, job_id, grace)
-                return
-            self._interrupt(task, grace)
-            return
-        ident = self.threads.get(job_id)
-        if ident is not None:
-            # raise JobTerminated inside the thread at its next bytecode; a job
-            # blocked in C (time.sleep, a socket) never gets there, hence the timer
-            import ctypes
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(ident), ctypes.py_object(JobTerminated))
-            timer = threading.Timer(TERMINATE_GRACE, self._force_stop, args=(job_id,))
-            timer.daemon = True
-            timer.start()
-        else:
-            self.cancelled.add(job_id)
-
-    @staticmethod
-    def _interrupt(task: Any, grace: float) -> None:
-        task.throw(KeyboardInterrupt)
-        timer = threading.Timer(grace, task.terminate)
-        timer.daemon = True
-        timer.start()
-
-    def _interrupt_when_started(self, job_id: int, grace: float, task: Any = None) -> Any:
-        task.set_daemon()
-        while job_id in self.job_tasks and job_id not in self.job_code:
-            yield task.sleep(0.005)
-        job = self.job_tasks.get(job_id)
-        if job is not None:
-            self._interrupt(job, grace)
-
-    def _force_stop(self, job_id: int) -> None:
-        """The job ignored JobTerminated: end this process (the node starts a
-        fresh server) after handing the jobs waiting here back to the client."""
-        if job_id not in self.threads:
-            return
-        self.reply((P.LEAVING,))          # first, so the client sends nothing more here
-        self.reply((P.RESULT, job_id, P.TERMINATED, None))
-        for waiting in list(self.waiting):
-            self.reply((P.RESULT, waiting, P.REQUEUE, None))
-        # Discussion: exiting now could reset the connection and drop these
-        # replies in the client's receive queue; send FIN instead and exit when
-        # the client closes its end (or after a bound).
-        self.exiting = True
-        link = self.link
-        if link is not None:
-            try:
-                link.sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-        timer = threading.Timer(5.0, os._exit, args=(0,))
-        timer.daemon = True
-        timer.start()
 
     # -- the client link ------------------------------------------------------------
 
@@ -426,74 +287,6 @@ class Server:
                 self.link.send((P.FILE_DONE, name, error))
 
 
-JOB_ENTRY = "picoos.dist.job"   # the RPS name clients start jobs with
-
-
-def job_entry(job_id: int, ref: Tuple[str, str], args: tuple, kwargs: dict, io: bool,
-              monitor: Any, task: Any = None) -> Any:
-    """The body of every job task (registered as the RPS ``JOB_ENTRY``).
-
-    ``monitor`` (the client's job monitor, a remote task) becomes this
-    task's monitor before anything can fail, so the client always learns how
-    the job ended. ``ref`` names a function the client shipped; nothing else
-    can be run. A generator function runs as a sub-call of this task, so
-    ``task`` inside the job is the task the client holds a reference to.
-    """
-    server = _current
-    if monitor is not None:
-        task.notify(monitor)
-    if server is None:
-        raise DistError("job entry called outside a picoos server process")
-    if job_id in server.cancelled:
-        server.cancelled.discard(job_id)
-        raise JobTerminated(f"job {job_id} was terminated before it started")
-    fn = server.lookup(ref)
-    code = getattr(fn, "__code__", None)
-    if code is not None and code.co_flags & _KERNEL_FLAGS:
-        if _takes_task(code) and "task" not in kwargs:
-            kwargs = dict(kwargs, task=task)
-        from picoos.dist.jobthread import Pace, run_threaded
-        server.job_tasks[job_id] = task
-        pace = server.paces.get(ref)
-        if pace is None:
-            pace = server.paces[ref] = Pace(getattr(fn, "__qualname__", str(ref)))
-        if not pace.inline():
-            # one turn first: the reply that gives the client this task
-            # (queued just before it started) goes out before the job's
-            # thread competes with this kernel's thread
-            yield None
-        try:
-            # the job's code runs in a thread of its own, so a job that blocks
-            # between two yields (time.sleep, a computation) never stops this
-            # kernel's heartbeats and links; its traps still run in this task.
-            # A function whose steps proved short runs them here instead.
-            server.job_code.add(job_id)
-            return (yield run_threaded(fn(*args, **kwargs), pace))
-        finally:
-            server.job_tasks.pop(job_id, None)
-            server.job_code.discard(job_id)
-    from picoos.kernel.threadpool import run_in_thread
-    if io:
-        return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))
-    server.waiting.add(job_id)
-    try:
-        yield server.cpu_lock.acquire()
-    finally:
-        server.waiting.discard(job_id)
-    try:
-        if job_id in server.cancelled:
-            server.cancelled.discard(job_id)
-            raise JobTerminated(f"job {job_id} was terminated before it started")
-        return (yield run_in_thread(server.call_plain, job_id, fn, args, kwargs))
-    finally:
-        server.cpu_lock.release()
-
-
-def _takes_task(code: Any) -> bool:
-    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    return "task" in names
-
-
 def start_kernel(server: "Server") -> Any:
     """Start this process's networked kernel and register the job entry."""
     from picoos.kernel.sync import Lock
@@ -551,11 +344,6 @@ def run_callable(fn: Any, args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
-# CO_GENERATOR | CO_COROUTINE: checked directly, since importing inspect costs
-# a server process ~20 ms at start-up on a small board
-_KERNEL_FLAGS = 0x20 | 0x80
-
-
 def _kernel_runner() -> Any:
     try:
         from picoos.kernel.scheduler import run
@@ -583,8 +371,7 @@ def main() -> None:
     if not line:
         os._exit(0)          # the node went away before it sent our settings
     settings = json.loads(line)
-    global _current
-    server = _current = Server(settings)
+    server = serverjobs._current = Server(settings)
     logging.basicConfig(level=settings.get("loglevel", logging.WARNING),
                         format=f"%(asctime)s server-{server.sid} %(levelname)s %(message)s")
     sock = server.listen()

@@ -21,6 +21,13 @@ entry and gets a ``RemoteTask`` back (``rtask = yield client.rtask(...)``).
 Each job's ``MonitorStatus`` comes back to one job-monitor task; a server
 whose kernel link drops (``peer_status``) is lost at once.
 
+The client is this module's job bookkeeping (queue, submission, results,
+close, snapshot) plus mixins: :mod:`picoos.dist.fleetevents` (what the
+fleet reports about nodes and servers: found, set up, closed, lost; a lost
+server's jobs are queued again or abandoned there),
+:mod:`picoos.dist.control` (node and server control),
+:mod:`picoos.dist.netjobs` (jobs as tasks) and :mod:`picoos.dist.dispatch`.
+
 What runs where: the client's work runs as tasks on that kernel (in the
 program's kernel thread, or in the one thread of the private kernel made
 here). :mod:`picoos.dist.dispatch` has the dispatcher (queue -> servers),
@@ -57,8 +64,8 @@ from picoos.dist.dispatch import Dispatcher, WakingCondition
 from picoos.dist.netjobs import TaskJobs
 from picoos.dist.config import DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 from picoos.dist.errors import ClientClosed, NodeUnavailable
-from picoos.dist.fleet import (CLOSED, CLOSING, LOST, READY, SUSPENDED, NodeLink,
-                               ServerLink, parse_address)
+from picoos.dist.fleet import CLOSING, READY, SUSPENDED, NodeLink, ServerLink, parse_address
+from picoos.dist.fleetevents import FleetEvents
 from picoos.dist.jobs import ABANDONED, QUEUED, TERMINATED, Job, in_task_or_blocking
 from picoos.dist.status import DispycosStatus, Scheduler, deliver
 from picoos.kernel.context import current_task
@@ -70,7 +77,7 @@ log = logging.getLogger("picoos.dist")
 CLOSE_GRACE = 5.0
 
 
-class Client(FleetControl, TaskJobs, Dispatcher):
+class Client(FleetEvents, FleetControl, TaskJobs, Dispatcher):
     """A computation plus the fleet it runs on; see the module docstring.
 
     ``components``: functions, classes, modules and file paths to ship.
@@ -381,7 +388,7 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         """Submit ``fn(x)`` for each x; returns the jobs in order."""
         return [self.submit(fn, (x,), retry=retry) for x in iterable]
 
-    # -- events from the fleet -------------------------------------------------------------------
+    # -- results (what the fleet reports on nodes and servers: picoos.dist.fleetevents) ---------
 
     def job_result(self, srv: ServerLink, job_id: int, state: str, value: Any) -> None:
         with self._cv:
@@ -413,122 +420,6 @@ class Client(FleetControl, TaskJobs, Dispatcher):
         status = Scheduler.TaskTerminated if state == P.TERMINATED else Scheduler.TaskFinished
         job._wake()
         deliver(self.status_task, DispycosStatus(status, job))
-
-    def add_server(self, node: NodeLink, sid: int, port: int, pid: int,
-                   srv: Optional[ServerLink] = None) -> None:
-        srv = srv or ServerLink(node, sid, port, pid)
-        with self._lock:
-            node.servers[sid] = srv
-        self._spawn(self._connect_server, srv)
-
-    def _connect_server(self, srv: ServerLink, task: Any = None) -> Any:
-        """A task: connect and set up one server, then find its job entry."""
-        task.set_daemon()
-        node = srv.node
-        try:    # the node's first server runs node_setup while the others wait
-            yield srv.connect(self)
-        except Exception as exc:
-            log.error("server %s not usable: %s", srv.location, exc)
-            self._errors[node.key] = str(exc)
-            srv.state = CLOSED
-            srv.close()
-            if srv.node_setup_failed:
-                self.close_node(node.key, terminate=True)
-            deliver(self.status_task, DispycosStatus(Scheduler.ServerAbandoned,
-                                                     srv.loc or srv.location))
-            return
-        # the server takes jobs once its kernel's job entry is found (jobs then
-        # reach it in the order they were dispatched)
-        self._spawn(self._find_entry, srv)
-
-    def server_discovered(self, srv: ServerLink) -> None:
-        """The server told where its kernel listens (called while connecting)."""
-        deliver(self.status_task, DispycosStatus(Scheduler.ServerDiscovered, srv.loc))
-
-    def server_lost(self, srv: ServerLink, reason: str) -> None:
-        with self._cv:
-            if srv.state in (LOST, CLOSED):
-                return
-            was_closing = srv.state == CLOSING
-            srv.state = CLOSED if was_closing else LOST
-            self._servers.pop(srv.location, None)
-            srv.node.servers.pop(srv.sid, None)
-            lost = list(srv.inflight.values()) + list(srv.io_jobs.values())
-            srv.inflight.clear()
-            srv.io_jobs.clear()
-            for rtask in [r for r, (_, s) in self._rtasks.items() if s is srv]:
-                del self._rtasks[rtask]     # their MonitorStatus will never come
-            rerun = []
-            for job in lost:
-                if job.done():
-                    continue
-                if job.retry and job.tries < self.max_tries and not self._closed:
-                    job.state, job.server = QUEUED, None
-                    rerun.append(job)
-                    self.counts["rerun"] += 1
-                else:
-                    job._finish_lost(ABANDONED, f"server {srv.location} lost: {reason}")
-                    self.counts["abandoned"] += 1
-                    self._recent.append(job)
-            for job in reversed(rerun):
-                if job.where and job.where not in (srv.node.name, srv.node.addr, srv.node.key):
-                    self._pinned.insert(0, job)
-                else:
-                    job.where = None   # its pinned server is gone: anywhere will do
-                    self._queue.appendleft(job)
-            self._cv.notify_all()
-        srv.close()
-        if lost:
-            log.warning("server %s lost (%s): %d jobs queued again, %d abandoned",
-                        srv.location, reason, len(rerun), len(lost) - len(rerun))
-        deliver(self.status_task, DispycosStatus(
-            Scheduler.ServerClosed if was_closing else Scheduler.ServerDisconnected,
-            srv.loc or srv.location))
-        for job in lost:
-            job._wake()
-            deliver(self.status_task, DispycosStatus(Scheduler.TaskAbandoned, job))
-
-    def node_lost(self, node: NodeLink, reason: str) -> None:
-        with self._cv:
-            if node.state in (LOST, CLOSED):
-                return
-            closing = node.state == CLOSING
-            node.state = CLOSED if closing else LOST
-            servers = list(node.servers.values())
-            self._cv.notify_all()
-        log.warning("node %s (%s) %s: %s", node.name, node.key,
-                    "closed" if closing else "lost", reason)
-        for srv in servers:
-            self.server_lost(srv, f"node {node.name} {reason}")
-        node.close()
-        self._errors[node.key] = reason
-        deliver(self.status_task, DispycosStatus(
-            Scheduler.NodeClosed if closing else Scheduler.NodeDisconnected, node.info()))
-
-    def forget_node(self, node: NodeLink) -> None:
-        """Stop dialling ``node`` (it closed us for good, e.g. zombie period)."""
-        target = (node.addr, node.port)
-        if target in self.targets:
-            self.targets.remove(target)
-
-    def node_discovered(self, node: NodeLink) -> None:
-        with self._lock:
-            old = self._nodes.get(node.key)
-            if old is not None:
-                node.done = old.done       # a node that rejoins keeps its tally
-            self._nodes[node.key] = node
-        deliver(self.status_task, DispycosStatus(Scheduler.NodeDiscovered, node.info()))
-
-    def node_service(self, node: NodeLink, state: str) -> None:
-        if state == "stop" and node.state == READY:
-            node.state = SUSPENDED
-            deliver(self.status_task, DispycosStatus(Scheduler.NodeSuspended, node.info()))
-
-    def file_done(self, where: str, name: str, error: Optional[str]) -> None:
-        event = self._file_events.pop((where, name), None)
-        if event is not None:
-            event.error = error
-            event.set()
 
     # -- closing ------------------------------------------------------------------------------
 

@@ -78,6 +78,19 @@ def _check_interval(name, value, minimum=0.0):
     return float(value)
 
 
+def _listener(family, addr, port):
+    """A listening TCP socket on (addr, port); closed again if bind or listen fails."""
+    raw = socket.socket(family, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        raw.bind((addr, port))
+        raw.listen(128)
+    except OSError:
+        raw.close()
+        raise
+    return raw
+
+
 class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
     """A kernel with networking (see the module docstring).
 
@@ -214,22 +227,17 @@ class NetKernel(Locating, NetService, FileTransfer, Discovery, _sched.Kernel):
 
     def _net_bind(self):
         fam = socket.AF_INET6 if ":" in (self._bind_addr or self._ext_addr) else socket.AF_INET
-        raw = socket.socket(fam, socket.SOCK_STREAM)
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            if self._tcp_port is None:
-                try:
-                    raw.bind((self._bind_addr, DEFAULT_TCP_PORT))
-                except OSError as exc:
-                    if exc.errno != errno.EADDRINUSE:
-                        raise
-                    raw.bind((self._bind_addr, 0))   # another kernel of this host has it
-            else:
-                raw.bind((self._bind_addr, self._tcp_port))
-            raw.listen(128)
-        except OSError:
-            raw.close()
-            raise
+        if self._tcp_port is None:
+            try:
+                raw = _listener(fam, self._bind_addr, DEFAULT_TCP_PORT)
+            except OSError as exc:
+                # another kernel of this host has it: with SO_REUSEADDR two
+                # sockets may both bind the port, and the later listen() fails
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                raw = _listener(fam, self._bind_addr, 0)
+        else:
+            raw = _listener(fam, self._bind_addr, self._tcp_port)
         port = raw.getsockname()[1]
         self._listener = AsyncSocket(raw)
         self.location = Location(self._ext_addr, port)

@@ -87,6 +87,39 @@ def test_default_tcp_port_is_9705_when_free(tmp_path):
         b._shutdown()
 
 
+def test_default_tcp_port_lost_between_bind_and_listen(tmp_path, monkeypatch):
+    """Two kernels starting at once may both bind the default port (it is
+    bound with SO_REUSEADDR); the one whose listen() comes second takes any
+    free port instead of failing with 'Address already in use'."""
+    import socket
+
+    from picoos.net import node
+
+    other = socket.socket()
+    other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    other.bind(("127.0.0.1", 0))            # bound, not listening yet
+    port = other.getsockname()[1]
+    real_socket = socket.socket
+
+    class OtherListensFirst(real_socket):
+        def listen(self, *args):
+            if self.getsockname()[1] == port and other.fileno() >= 0:
+                other.listen(1)             # the other kernel wins the race
+            return super().listen(*args)
+
+    monkeypatch.setattr(node, "DEFAULT_TCP_PORT", port)
+    monkeypatch.setattr(socket, "socket", OtherListensFirst)
+    try:
+        k = node.NetKernel(host="127.0.0.1", discover_peers=False, dest_path=str(tmp_path))
+    finally:
+        monkeypatch.setattr(socket, "socket", real_socket)
+    try:
+        assert k.location.port not in (0, port)
+    finally:
+        k._shutdown()
+        other.close()
+
+
 def test_bad_tcp_port_is_refused():
     import pytest
 

@@ -2,8 +2,10 @@
 import os
 import select
 import subprocess
+import threading
 
 from picoos.kernel.location import Location
+from picoos.kernel.threadpool import run_in_thread
 from picoos.net import NetKernel
 
 NODEPROC = os.path.join(os.path.dirname(__file__), "nodeproc.py")
@@ -93,3 +95,33 @@ def wait_stopped(pid: int, bound: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("process %d not stopped within %s s: %s" % (pid, bound, states))
         time.sleep(0.001)   # polling the process state itself
+
+
+def kernel_pair(bmain, amain, host="127.0.0.1", bound=10.0, pulse_interval=0.2,
+                peer_timeout=1.0):
+    """Two networked kernels in this process, each in a thread of its own.
+
+    `bmain(b, task, ready)` runs on kernel B and sets `ready` once A may use
+    it; B stays up until `amain(a, b, task)`, run on kernel A in the calling
+    thread, is done. Gives what `amain` returns."""
+    opts = dict(host=host, secret=SECRET, discover_peers=False,
+                pulse_interval=pulse_interval, peer_timeout=peer_timeout)
+    b = NetKernel(**opts)
+    a = NetKernel(**opts)
+    ready, done = threading.Event(), threading.Event()
+
+    def b_main(task=None):
+        yield from bmain(b, task, ready)
+        yield run_in_thread(done.wait, 3 * bound)   # keep B up until A is done with it
+
+    th = threading.Thread(target=lambda: b.run(b_main))
+    th.start()
+    try:
+        assert ready.wait(bound)
+
+        def a_main(task=None):
+            return (yield from amain(a, b, task))
+        return a.run(a_main)
+    finally:
+        done.set()
+        th.join(bound)

@@ -4,12 +4,11 @@ in one process, on loopback."""
 import pickle
 import threading
 
-from picoos.kernel.task import MonitorStatus, Task
-from picoos.kernel.threadpool import run_in_thread
-from picoos.net import RPS, NetKernel
+from picoos.kernel.task import MonitorStatus
+from picoos.net import RPS
 from picoos.net.links import ONLINE
 
-from net_helpers import SECRET
+from net_helpers import kernel_pair
 
 BOUND = 10
 
@@ -21,28 +20,13 @@ def square(x, task=None):
 
 def _pair(amain):
     """Kernel B registers `square`; `amain(a, b, task)` runs on kernel A."""
-    b = NetKernel(host="127.0.0.1", secret=SECRET, discover_peers=False, pulse_interval=0.5,
-                  peer_timeout=5.0)
-    a = NetKernel(host="127.0.0.1", secret=SECRET, discover_peers=False, pulse_interval=0.5,
-                  peer_timeout=5.0)
-    ready, done = threading.Event(), threading.Event()
-
-    def b_main(task=None):
+    def bmain(b, task, ready):
         assert RPS(square).register() == 0
         ready.set()
-        yield run_in_thread(done.wait, 3 * BOUND)
+        return
+        yield  # a generator function
 
-    th = threading.Thread(target=lambda: b.run(b_main))
-    th.start()
-    try:
-        assert ready.wait(BOUND)
-
-        def a_main(task=None):
-            return (yield from amain(a, b, task))
-        return a.run(a_main)
-    finally:
-        done.set()
-        th.join(BOUND)
+    return kernel_pair(bmain, amain, bound=BOUND, pulse_interval=0.5, peer_timeout=5.0)
 
 
 def _collect(task, n):

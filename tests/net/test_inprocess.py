@@ -3,37 +3,14 @@ import threading
 
 from picoos.kernel.task import Task
 from picoos.kernel.threadpool import run_in_thread
-from picoos.net import NetKernel
 
-from net_helpers import SECRET
+from net_helpers import kernel_pair
 
 BOUND = 10
 
 
 def _pair(host, bmain, amain):
-    b = NetKernel(host=host, secret=SECRET, discover_peers=False, pulse_interval=0.2,
-                  peer_timeout=1.0)
-    a = NetKernel(host=host, secret=SECRET, discover_peers=False, pulse_interval=0.2,
-                  peer_timeout=1.0)
-    ready, done = threading.Event(), threading.Event()
-    out = {}
-
-    def b_main(task=None):
-        yield from bmain(b, task, ready)
-        # keep B up until A is done with it
-        yield run_in_thread(done.wait, 3 * BOUND)
-
-    th = threading.Thread(target=lambda: out.setdefault("b", b.run(b_main)))
-    th.start()
-    try:
-        assert ready.wait(BOUND)
-
-        def a_main(task=None):
-            return (yield from amain(a, b, task))
-        return a.run(a_main)
-    finally:
-        done.set()
-        th.join(BOUND)
+    return kernel_pair(bmain, amain, host=host, bound=BOUND)
 
 
 def test_ipv6_loopback():
